@@ -1,0 +1,104 @@
+"""The application factory: ``create_app(dialects, clock=..., store=..., config=...)``.
+
+Layout of the served URL space::
+
+    /                       index: the mounted dialects
+    /<dialect>/openapi.json the dialect's document, servers rewritten to the mount
+    /<dialect>/...          the dialect (see DialectApp)
+    /_mock/...              the control API
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import random
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from mockserver.clock import Clock, VirtualClock
+from mockserver.config import MockConfig
+from mockserver.control import control_router
+from mockserver.dialect_app import DialectApp
+from mockserver.runtime import Runtime
+from mockserver.store import MemoryStore, Store
+from videogen.dialect import Dialect, load_dialects
+from videogen.errors import ConfigError
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    dialects: Iterable[Dialect] | Path | None = None,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    config: MockConfig | None = None,
+) -> Starlette:
+    """Build the mock server. Everything is loaded and compiled here, before the first request.
+
+    ``dialects`` is a list of loaded dialects, a folder of YAML documents, or None
+    for ``config.specs_dir`` (itself defaulting to the bundled specs).
+    """
+    config = config or MockConfig()
+    if dialects is None or isinstance(dialects, Path):
+        loaded = load_dialects(dialects if isinstance(dialects, Path) else config.specs_dir)
+    else:
+        loaded = list(dialects)
+    by_name: dict[str, Dialect] = {}
+    for dialect in loaded:
+        if dialect.name in by_name or dialect.name.startswith("_"):
+            raise ConfigError(f"dialect name {dialect.name!r} is taken or reserved; rename {dialect.path}")
+        by_name[dialect.name] = dialect
+    rng = random.Random(config.seed)  # seed None: seeded from the OS
+    runtime = Runtime(by_name, store or MemoryStore(), clock or VirtualClock(), config, rng)
+
+    routes: list[Any] = [Route("/", _index(runtime), methods=["GET"]), Mount("/_mock", app=control_router(runtime))]
+    for name, dialect in by_name.items():
+        routes.append(Route(f"/{name}/openapi.json", _openapi(dialect, config), methods=["GET"]))
+        routes.append(Mount(f"/{name}", app=DialectApp(dialect, runtime)))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await runtime.store.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _index(runtime: Runtime) -> Any:
+    async def index(request: Request) -> Response:
+        return _json(
+            {
+                "service": "videogen-mock",
+                "dialects": {name: {"title": d.title, "mount": f"/{name}", "openapi": f"/{name}/openapi.json"} for name, d in runtime.dialects.items()},
+                "control": "/_mock/openapi.json",
+            }
+        )
+
+    return index
+
+
+def _openapi(dialect: Dialect, config: MockConfig) -> Any:
+    document = copy.deepcopy(dialect.document)
+
+    async def openapi(request: Request) -> Response:
+        base = config.public_url.rstrip("/") if config.public_url else str(request.base_url).rstrip("/")
+        served = dict(document)
+        served["servers"] = [{"url": f"{base}/{dialect.name}", "description": "videogen-mock"}]
+        return _json(served)
+
+    return openapi

@@ -1,0 +1,120 @@
+"""``python -m mockserver``: serve the mock, or check dialect documents.
+
+    python -m mockserver serve [--host 127.0.0.1] [--port 8000] [--specs DIR]
+                               [--time-scale F] [--seed N] [--api-key KEY ...]
+                               [--store URL] [--workers N] [--public-url URL]
+    python -m mockserver check [--specs DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from mockserver.config import MockConfig
+from videogen.errors import VideogenError
+
+__all__ = ["app_from_env", "build_parser", "main"]
+
+_ENV = "VIDEOGEN_MOCK_CONFIG"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mockserver", description="Stateful mock of video-generation APIs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve every dialect under /<dialect>")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--specs", type=Path, default=None, help="folder of dialect YAML files (default: bundled)")
+    serve.add_argument("--time-scale", type=float, default=1.0, help="multiply lifecycle durations (0.1 = ten times faster, 0 = instant)")
+    serve.add_argument("--seed", type=int, default=None, help="make ids and outcomes reproducible")
+    serve.add_argument("--api-key", action="append", default=[], help="accept only these keys (repeatable; default: any non-empty key)")
+    serve.add_argument("--store", default="memory", help="memory | sqlite:///path.db | redis://host:port/db")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (needs a shared store: sqlite or redis)")
+    serve.add_argument("--public-url", default=None, help="base URL put in result links (default: taken from each request)")
+    serve.add_argument("--control-token", default=None, help="require this token on /_mock/ and open it beyond loopback")
+    serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    check = sub.add_parser("check", help="load and validate dialect documents, then exit")
+    check.add_argument("--specs", type=Path, default=None)
+    return parser
+
+
+def _config_from(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "specs_dir": str(args.specs) if args.specs else None,
+        "time_scale": args.time_scale,
+        "seed": args.seed,
+        "api_keys": list(args.api_key),
+        "max_body_bytes": args.max_body_bytes,
+        "public_url": args.public_url,
+        "control_token": args.control_token,
+        "control_loopback_only": args.control_token is None,
+        "store": args.store,
+    }
+
+
+def app_from_env() -> Starlette:
+    """The app for uvicorn's ``factory=True`` (one call per worker process)."""
+    from mockserver.app import create_app
+    from mockserver.store import open_store
+
+    raw = json.loads(os.environ[_ENV])
+    store_url = raw.pop("store")
+    raw["specs_dir"] = Path(raw["specs_dir"]) if raw["specs_dir"] else None
+    raw["api_keys"] = frozenset(raw["api_keys"])
+    if raw["seed"] is not None and os.environ.get("VIDEOGEN_MOCK_WORKERS", "1") != "1":
+        raw["seed"] = raw["seed"] * 1_000_003 + os.getpid()  # distinct id streams per worker
+    return create_app(config=MockConfig(**raw), store=open_store(store_url))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            from mockserver.speccheck import check_specs
+
+            return check_specs(args.specs)
+        return _serve(args)
+    except VideogenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mockserver.store import open_store
+
+    if args.workers < 1:
+        print(f"error: --workers must be 1 or more, got {args.workers}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.store in ("memory", "", "memory://"):
+        print("error: --workers > 1 needs a shared store: --store sqlite:///mock.db or --store redis://127.0.0.1:6379/0", file=sys.stderr)
+        return 2
+    config = _config_from(args)
+    # Validate everything now, in this process, so a bad option fails before uvicorn starts.
+    MockConfig(**{k: v for k, v in config.items() if k != "store"} | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key)})
+    open_store(args.store)  # raises ConfigError for a malformed --store URL
+    os.environ[_ENV] = json.dumps(config)
+    os.environ["VIDEOGEN_MOCK_WORKERS"] = str(args.workers)
+    from videogen.dialect import load_dialects
+
+    names = [d.name for d in load_dialects(args.specs)]
+    print(f"videogen-mock: serving {', '.join(names)} on http://{args.host}:{args.port}/<dialect> (store: {args.store})", file=sys.stderr)
+    uvicorn.run(
+        "mockserver.cli:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+    )
+    return 0

@@ -1,0 +1,38 @@
+"""Server configuration, kept apart from the server (as uvicorn does).
+
+Every option is checked here, at start-up, so that a bad value fails with a
+message showing the expected form instead of surfacing on the first request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videogen.errors import ConfigError
+
+__all__ = ["MockConfig"]
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    specs_dir: Path | None = None  # None: the bundled specs
+    time_scale: float = 1.0  # multiplies every lifecycle duration; 0 finishes at once
+    seed: int | None = None  # makes ids and outcomes reproducible
+    api_keys: frozenset[str] = field(default_factory=frozenset)  # empty: any non-empty key
+    max_body_bytes: int = 8 * 1024 * 1024
+    public_url: str | None = None  # base URL used in result links; default: from the request
+    control_token: str | None = None  # required by /_mock/ when set
+    control_loopback_only: bool = True  # without a token, /_mock/ answers loopback clients only
+
+    def __post_init__(self) -> None:
+        if not self.time_scale >= 0:
+            raise ConfigError(f"time_scale must be a number >= 0 (1 = real time, 0.1 = ten times faster), got {self.time_scale!r}")
+        if self.max_body_bytes < 1024:
+            raise ConfigError(f"max_body_bytes must be at least 1024, got {self.max_body_bytes!r}")
+        if any(not k.strip() for k in self.api_keys):
+            raise ConfigError("api_keys must not contain empty keys")
+        if self.specs_dir is not None and not Path(self.specs_dir).is_dir():
+            raise ConfigError(f"specs_dir {str(self.specs_dir)!r} is not a directory")
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError(f"public_url must look like 'http://host:port', got {self.public_url!r}")

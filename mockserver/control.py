@@ -1,0 +1,178 @@
+"""The control API under ``/_mock/``: inspect operations, force states, move the clock, reset.
+
+It is described by ``control.yaml`` beside this module (served at
+``/_mock/openapi.json``). Without a control token it answers loopback clients
+only; with one, every call must carry it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, Router
+
+from mockserver.auth import owner_of
+from mockserver.lifecycle import RANK, TERMINAL, state_at
+from mockserver.record import OperationRecord
+from mockserver.runtime import Runtime
+
+__all__ = ["CONTROL_SPEC", "control_router", "summary"]
+
+CONTROL_SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "control.yaml").read_text(encoding="utf-8"))
+_LOOPBACK = ("127.", "::1", "localhost", "testclient")
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"error": {"code": status, "message": message}}, status)
+
+
+def summary(runtime: Runtime, record: OperationRecord, now: float) -> dict[str, Any]:
+    snap = state_at(record, now)
+    ident = runtime.simulators[record.dialect].identity(record) if record.dialect in runtime.simulators else {}
+    return {
+        "token": record.token,
+        "dialect": record.dialect,
+        "id": ident.get("id", record.token),
+        "name": ident.get("name", record.token),
+        "model": record.model,
+        "owner": record.owner,
+        "state": snap.state,
+        "progress": snap.progress,
+        "outcome": record.outcome,
+        "forced": record.forced_state is not None,
+        "created_at": record.created_at,
+        "state_since": snap.since,
+        "inputs": record.inputs,
+    }
+
+
+def control_router(runtime: Runtime) -> Router:
+    async def guard(request: Request) -> Response | None:
+        token = runtime.config.control_token
+        if token:
+            sent = request.headers.get("x-mock-token") or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not sent or not hmac.compare_digest(sent.encode(), token.encode()):
+                return _error(401, "the control API needs the control token: send 'X-Mock-Token: <token>'")
+            return None
+        client = request.client.host if request.client else ""
+        if runtime.config.control_loopback_only and not client.startswith(_LOOPBACK):
+            return _error(403, "the control API answers loopback clients only; start the server with --control-token to open it")
+        return None
+
+    async def body_of(request: Request) -> tuple[dict[str, Any] | None, Response | None]:
+        raw = await request.body()
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError as exc:
+            return None, _error(400, f"malformed JSON body: {exc}")
+        if not isinstance(body, dict):
+            return None, _error(400, f"expected a JSON object, got {type(body).__name__}")
+        return body, None
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            denied = await guard(request)
+            if denied is not None:
+                return denied
+            result: Response = await handler(request)
+            return result
+
+        return endpoint
+
+    async def openapi(request: Request) -> Response:
+        return _json(CONTROL_SPEC)
+
+    async def health(request: Request) -> Response:
+        return _json({"status": "ok", "dialects": sorted(runtime.dialects), "operations": await runtime.store.count()})
+
+    async def list_operations(request: Request) -> Response:
+        dialect = request.query_params.get("dialect")
+        if dialect is not None and dialect not in runtime.dialects:
+            return _error(400, f"unknown dialect {dialect!r}; expected one of: {', '.join(sorted(runtime.dialects))}")
+        limit_raw = request.query_params.get("limit", "1000")
+        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100_000:
+            return _error(400, f"limit must be an integer from 1 to 100000, got {limit_raw!r}")
+        key = request.query_params.get("api_key")
+        now = await runtime.now()
+        records = await runtime.store.list(dialect, int(limit_raw))
+        if key is not None:
+            records = [r for r in records if r.owner == owner_of(key)]
+        state = request.query_params.get("state")
+        items = [summary(runtime, r, now) for r in records]
+        if state is not None:
+            items = [i for i in items if i["state"] == state]
+        return _json({"operations": items, "now": now})
+
+    async def get_operation(request: Request) -> Response:
+        record = await runtime.store.get(request.path_params["token"])
+        if record is None:
+            return _error(404, f"no operation with token {request.path_params['token']!r}")
+        return _json(summary(runtime, record, await runtime.now()))
+
+    async def force_state(request: Request) -> Response:
+        body, problem = await body_of(request)
+        if problem is not None:
+            return problem
+        assert body is not None
+        target = body.get("state")
+        allowed = ("running", "succeeded", "failed", "filtered")
+        if target not in allowed:
+            return _error(400, f"'state' must be one of {', '.join(allowed)}; got {target!r}")
+        record = await runtime.store.get(request.path_params["token"])
+        if record is None:
+            return _error(404, f"no operation with token {request.path_params['token']!r}")
+        now = await runtime.now()
+        current = state_at(record, now).state
+        if current == target:
+            return _json(summary(runtime, record, now))
+        if current in TERMINAL or RANK[target] < RANK[current]:
+            return _error(409, f"operation is {current}; states only move forward (queued -> running -> succeeded|failed|filtered)")
+        if target == "running":
+            # Re-time the plan so that running starts now; the outcome stays as planned.
+            record.created_at = now - record.queued_s
+        else:
+            record.forced_state, record.forced_at = target, now
+        await runtime.store.put(record)
+        return _json(summary(runtime, record, now))
+
+    async def clock(request: Request) -> Response:
+        return _json({"now": await runtime.now()})
+
+    async def advance(request: Request) -> Response:
+        body, problem = await body_of(request)
+        if problem is not None:
+            return problem
+        assert body is not None
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10 * 365 * 86400:
+            return _error(400, f"'seconds' must be a number from 0 to 315360000; got {seconds!r}")
+        await runtime.advance_clock(float(seconds))
+        return _json({"now": await runtime.now()})
+
+    async def reset(request: Request) -> Response:
+        deleted = await runtime.store.count()
+        await runtime.store.clear()
+        return _json({"deleted": deleted})
+
+    return Router(
+        routes=[
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/health", guarded(health), methods=["GET"]),
+            Route("/operations", guarded(list_operations), methods=["GET"]),
+            Route("/operations/{token}", guarded(get_operation), methods=["GET"]),
+            Route("/operations/{token}/state", guarded(force_state), methods=["POST"]),
+            Route("/clock", guarded(clock), methods=["GET"]),
+            Route("/clock/advance", guarded(advance), methods=["POST"]),
+            Route("/reset", guarded(reset), methods=["POST"]),
+        ]
+    )

@@ -1,0 +1,218 @@
+"""One dialect's ASGI app: routing, auth, validation, then the role's handler.
+
+Routes, validators and key readers are compiled when the app is built. A
+request that matches no route, fails auth or validation, or names an unknown
+operation gets the vendor's own error; an unexpected exception becomes the
+vendor's 500 instead of a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from mockserver.auth import KeyReader, owner_of
+from mockserver.errors import VendorError, error_response
+from mockserver.lifecycle import ScenarioError, parse_scenario
+from mockserver.media import render_mp4
+from mockserver.ranges import RangeError, byte_range
+from mockserver.runtime import Runtime
+from mockserver.simulator import Simulator, read_source
+from mockserver.validation import Parsed, RequestValidator
+from videogen.dialect import Dialect, Operation
+from videogen.pointer import MISSING
+
+__all__ = ["DialectApp", "compile_path"]
+
+log = logging.getLogger("videogen.mock")
+PUBLIC_OWNER = "-"
+
+
+def compile_path(template: str) -> re.Pattern[str]:
+    """``/v1/{a}:b`` -> a regex with one named group per parameter; no parameter spans '/'."""
+    out, pos = "", 0
+    for m in re.finditer(r"\{([^{}/]+)\}", template):
+        out += re.escape(template[pos : m.start()]) + f"(?P<{m.group(1)}>[^/]+)"
+        pos = m.end()
+    return re.compile(out + re.escape(template[pos:]))
+
+
+class Endpoint:
+    """One operation, compiled."""
+
+    def __init__(self, op: Operation, dialect: Dialect, runtime: Runtime) -> None:
+        self.op = op
+        self.dialect = dialect
+        self.runtime = runtime
+        self.sim: Simulator = runtime.simulators[dialect.name]
+        self.validator = RequestValidator(op)
+        self.keys = KeyReader(op, dialect.security_schemes)
+        handlers: dict[str | None, Callable[[Parsed, str, Request], Awaitable[Response]]] = {
+            "create": self.create,
+            "poll": self.poll,
+            "download": self.download,
+            None: self.undocumented,
+        }
+        self.handler = handlers[op.role]
+
+    async def handle(self, request: Request, path_params: dict[str, str]) -> Response:
+        headers, query = request.headers, request.query_params
+        owner = PUBLIC_OWNER
+        if self.keys.required:
+            key = self.keys.read(headers, query)
+            if key is None:
+                raise VendorError("missing_key", "Method doesn't allow unregistered callers: send an API key as this API's security scheme requires.")
+            allowed = self.runtime.config.api_keys
+            if allowed and key not in allowed:
+                raise VendorError("invalid_key", "API key not valid. Please pass a valid API key.")
+            owner = owner_of(key)
+        body = await self.read_body(request) if self.validator.takes_json else b""
+        parsed = self.validator.validate(path_params, query, headers, body)
+        if parsed.violations:
+            listed = "; ".join(str(v) for v in parsed.violations)
+            raise VendorError("invalid_request", f"Request contains {len(parsed.violations)} invalid argument(s): {listed}", parsed.violations)
+        return await self.handler(parsed, owner, request)
+
+    async def read_body(self, request: Request) -> bytes:
+        limit = self.runtime.config.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise VendorError("payload_too_large", f"Request body is {declared} bytes; the limit is {limit} bytes.")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise VendorError("payload_too_large", f"Request body exceeds the limit of {limit} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def base_url(self, request: Request) -> str:
+        public = self.runtime.config.public_url
+        if public:
+            return f"{public.rstrip('/')}/{self.dialect.name}"
+        scope = request.scope
+        host = request.headers.get("host") or "127.0.0.1"
+        return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
+
+    def json(self, body: Any, status: int = 200) -> Response:
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+    # -- roles ----------------------------------------------------------------
+
+    async def create(self, parsed: Parsed, owner: str, request: Request) -> Response:
+        prompt = None
+        for inp in self.op.inputs:
+            if inp.name == "prompt":
+                value = read_source(inp.source, parsed)
+                prompt = value if isinstance(value, str) else None
+        try:
+            scenario = parse_scenario(prompt, request.headers.get("x-mock-scenario"))
+        except ScenarioError as exc:
+            raise VendorError("invalid_request", str(exc)) from None
+        now = await self.runtime.now()
+        record = self.sim.plan(self.op, parsed, owner=owner, scenario=scenario, now=now)
+        await self.runtime.store.put(record)
+        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request))
+        return self.json(self.sim.render(self.op, ctx), self.op.create_status)
+
+    async def poll(self, parsed: Parsed, owner: str, request: Request) -> Response:
+        assert self.op.id_source is not None
+        raw = read_source(self.op.id_source, parsed)
+        if raw is MISSING or not isinstance(raw, str) or not raw:
+            raise VendorError("invalid_request", f"the operation id ({self.op.id_source.kind} {self.op.id_source.key!r}) is required")
+        located = self.sim.locate(raw)
+        record = None
+        if located is not None:
+            token, fields = located
+            for name, src in self.op.vars.items():
+                value = read_source(src, parsed)
+                if value is not MISSING:
+                    fields[name] = value
+            record = await self.runtime.store.get(token)
+            if record is not None and (record.dialect != self.dialect.name or record.owner != owner or not self.sim.matches(record, fields)):
+                record = None
+        if record is None:
+            raise VendorError("not_found", f"Operation not found: {raw[:200]}")
+        now = await self.runtime.now()
+        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request))
+        return self.json(self.sim.render(self.op, ctx))
+
+    async def download(self, parsed: Parsed, owner: str, request: Request) -> Response:
+        assert self.op.file_source is not None
+        raw = read_source(self.op.file_source, parsed)
+        located = self.sim.locate_file(str(raw)) if isinstance(raw, str) else None
+        record = await self.runtime.store.get(located[0]) if located else None
+        if located is None or record is None or record.dialect != self.dialect.name or (self.keys.required and record.owner != owner):
+            raise VendorError("not_found", f"File not found: {str(raw)[:200]}")
+        now = await self.runtime.now()
+        if self.sim.snapshot(record, now).state != "succeeded" or located[1] >= int(record.inputs["count"]):
+            raise VendorError("not_found", f"File not found: {str(raw)[:200]}")
+        inputs = record.inputs
+        data = render_mp4(int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"]))
+        headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
+        try:
+            span = byte_range(request.headers.get("range"), len(data))
+        except RangeError as exc:
+            headers["content-range"] = f"bytes */{len(data)}"
+            raise VendorError("range_not_satisfiable" if "range_not_satisfiable" in self.dialect.error_kinds else "invalid_request", str(exc), headers=headers) from None
+        if span is None:
+            return Response(data, media_type="video/mp4", headers=headers)
+        start, end = span
+        headers["content-range"] = f"bytes {start}-{end}/{len(data)}"
+        return Response(data[start : end + 1], status_code=206, media_type="video/mp4", headers=headers)
+
+    async def undocumented(self, parsed: Parsed, owner: str, request: Request) -> Response:
+        raise VendorError("not_found", f"{self.op.method} {self.op.path} is documented but not simulated")
+
+
+class DialectApp:
+    """ASGI app serving one dialect under its mount."""
+
+    def __init__(self, dialect: Dialect, runtime: Runtime) -> None:
+        self.dialect = dialect
+        self.runtime = runtime
+        routes: dict[str, tuple[re.Pattern[str], dict[str, Endpoint]]] = {}
+        for op in dialect.operations:
+            pattern, methods = routes.setdefault(op.path, (compile_path(op.path), {}))
+            methods[op.method] = Endpoint(op, dialect, runtime)
+        self.routes = list(routes.values())
+
+    def match(self, method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
+        """(endpoint, path params, whether the path exists under another method)."""
+        path_exists = False
+        for pattern, methods in self.routes:
+            m = pattern.fullmatch(path)
+            if m:
+                endpoint = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+                if endpoint is not None:
+                    return endpoint, m.groupdict(), True
+                path_exists = True
+        return None, {}, path_exists
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        root = scope.get("root_path", "")
+        path = scope["path"]
+        path = path[len(root) :] if root and path.startswith(root) else path
+        endpoint, params, path_exists = self.match(scope["method"], path or "/")
+        try:
+            if endpoint is None:
+                if path_exists:
+                    raise VendorError("method_not_allowed", f"Method {scope['method']} is not allowed on {path}.")
+                raise VendorError("not_found", f"No such endpoint: {scope['method']} {path}")
+            response = await endpoint.handle(request, params)
+        except VendorError as exc:
+            response = error_response(self.dialect, exc)
+        except Exception:
+            log.exception("unexpected error in %s %s", scope["method"], path)
+            response = error_response(self.dialect, VendorError("internal", "Internal error encountered."))
+        await response(scope, receive, send)

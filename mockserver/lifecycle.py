@@ -1,0 +1,103 @@
+"""The lifecycle: plan an operation at create time, derive its state at any time.
+
+``state_at(record, now)`` is a pure function; there is no ticker and no stored
+"current state". Internal states advance in one direction only:
+
+    queued -> running -> succeeded | failed | filtered
+
+The scenario (from a ``[mock:...]`` prompt directive or the ``X-Mock-Scenario``
+header) picks the outcome and the pace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from mockserver.record import OperationRecord
+
+__all__ = [
+    "RANK",
+    "SCENARIOS",
+    "TERMINAL",
+    "Scenario",
+    "ScenarioError",
+    "Snapshot",
+    "parse_scenario",
+    "state_at",
+]
+
+TERMINAL: Final = frozenset({"succeeded", "failed", "filtered"})
+RANK: Final = {"queued": 0, "running": 1, "succeeded": 2, "failed": 2, "filtered": 2}
+
+# name -> (outcome or None, pace multiplier or None)
+SCENARIOS: Final[dict[str, tuple[str | None, float | None]]] = {
+    "succeed": ("succeeded", None),
+    "success": ("succeeded", None),
+    "fail": ("failed", None),
+    "failed": ("failed", None),
+    "filtered": ("filtered", None),
+    "filter": ("filtered", None),
+    "never": ("never", None),
+    "slow": (None, 10.0),
+    "fast": (None, 0.1),
+    "instant": (None, 0.0),
+}
+_DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]")
+
+
+class ScenarioError(ValueError):
+    """An unknown scenario name; the message lists the known ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    outcome: str | None = None  # None: the dialect's default (success)
+    pace: float = 1.0
+
+
+def parse_scenario(prompt: str | None, header: str | None) -> Scenario:
+    """Combine the prompt's ``[mock:a,b]`` directives and the header; the header wins."""
+    names: list[str] = []
+    if prompt and "[mock:" in prompt:
+        for m in _DIRECTIVE.finditer(prompt):
+            names.extend(m.group(1).split(","))
+    if header:
+        names.extend(header.split(","))
+    outcome: str | None = None
+    pace = 1.0
+    for raw in names:
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name not in SCENARIOS:
+            known = ", ".join(sorted(SCENARIOS))
+            raise ScenarioError(f"unknown mock scenario {name!r}; expected one of: {known}")
+        o, p = SCENARIOS[name]
+        outcome = o or outcome
+        pace = p if p is not None else pace
+    return Scenario(outcome, pace)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a poll shows at one instant."""
+
+    state: str
+    progress: int  # 0..100
+    since: float  # when this state began (clock seconds)
+
+
+def state_at(record: OperationRecord, now: float) -> Snapshot:
+    """The state of ``record`` at time ``now``: a pure function of its arguments."""
+    if record.forced_state is not None and record.forced_at is not None and now >= record.forced_at:
+        return Snapshot(record.forced_state, 100, record.forced_at)
+    elapsed = now - record.created_at
+    if elapsed < record.queued_s:
+        return Snapshot("queued", 0, record.created_at)
+    started = record.created_at + record.queued_s
+    if record.outcome == "never" or elapsed < record.queued_s + record.running_s:
+        fraction = (now - started) / record.running_s if record.running_s > 0 else 0.0
+        return Snapshot("running", max(0, min(99, int(fraction * 100))), started)
+    return Snapshot(record.outcome, 100, started + record.running_s)

@@ -1,0 +1,38 @@
+"""The stored form of one simulated operation.
+
+A record holds only what was decided at create time (the plan) and what a
+control call changed later (a forced outcome). Everything a poll shows is
+derived from it and the clock by :mod:`mockserver.lifecycle`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+__all__ = ["OperationRecord"]
+
+
+@dataclass(slots=True)
+class OperationRecord:
+    token: str  # random, unique; every public id and file id is built from it
+    dialect: str
+    owner: str  # a digest of the API key that created it, never the key itself
+    model: str
+    created_at: float
+    queued_s: float
+    running_s: float
+    outcome: str  # succeeded | failed | filtered | never
+    vars: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    forced_state: str | None = None
+    forced_at: float | None = None
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> OperationRecord:
+        return cls(**orjson.loads(data))

@@ -1,0 +1,40 @@
+"""What every request handler shares: the store, the clock, the config and the simulators.
+
+The app builds one :class:`Runtime` and hangs it off ``app.state``; there are no
+module-level globals.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from mockserver.clock import Clock
+from mockserver.config import MockConfig
+from mockserver.simulator import Simulator
+from mockserver.store import Store
+from videogen.dialect import Dialect
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    dialects: dict[str, Dialect]
+    store: Store
+    clock: Clock
+    config: MockConfig
+    rng: random.Random
+    simulators: dict[str, Simulator] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, dialect in self.dialects.items():
+            self.simulators[name] = Simulator(dialect, rng=self.rng, time_scale=self.config.time_scale)
+
+    async def now(self) -> float:
+        """The clock's time."""
+        return self.clock.now()
+
+    async def advance_clock(self, seconds: float) -> None:
+        """Move the virtual clock forward; every operation moves with it."""
+        self.clock.advance(seconds)

@@ -1,0 +1,204 @@
+"""The simulator: turns a validated create into a record, and a record into what a poll shows.
+
+It is the only place that knows what the lifecycle means for a vendor's
+answers, and it learns all of that from the dialect: which inputs matter,
+how identities look, which template answers in which state.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from datetime import UTC, datetime
+from typing import Any
+
+from mockserver.lifecycle import Scenario, Snapshot, state_at
+from mockserver.media import render_mp4_b64
+from mockserver.record import OperationRecord
+from mockserver.validation import Parsed
+from videogen.dialect import Dialect, Operation, Source
+from videogen.pointer import MISSING
+
+__all__ = ["Simulator", "video_size"]
+
+_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+MAX_SIDE = 1920
+
+
+def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
+    """Width and height of the rendered video: explicit sizes win, else aspect ratio and resolution."""
+    width, height = inputs.get("width"), inputs.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return _even(min(width, MAX_SIDE)), _even(min(height, MAX_SIDE))
+    short = int(str(inputs.get("resolution", "720p")).rstrip("pP") or 720)
+    a, _, b = str(inputs.get("aspect_ratio", "16:9")).partition(":")
+    ratio_w, ratio_h = (int(a), int(b)) if a.isdigit() and b.isdigit() and int(a) and int(b) else (16, 9)
+    if ratio_w >= ratio_h:
+        w, h = short * ratio_w / ratio_h, short
+    else:
+        w, h = short, short * ratio_h / ratio_w
+    return _even(min(int(round(w)), MAX_SIDE)), _even(min(int(round(h)), MAX_SIDE))
+
+
+def _even(n: int) -> int:
+    return max(2, n - (n % 2))
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def read_source(source: Source, parsed: Parsed) -> Any:
+    if source.kind == "path":
+        return parsed.path.get(source.key, MISSING)
+    if source.kind == "query":
+        return parsed.query.get(source.key, MISSING)
+    if source.kind == "header":
+        return parsed.headers.get(source.key, MISSING)
+    assert source.pointer is not None
+    return source.pointer.get(parsed.body)
+
+
+class Simulator:
+    """One dialect's simulation; stateless apart from its random generator."""
+
+    def __init__(self, dialect: Dialect, *, rng: random.Random, time_scale: float = 1.0) -> None:
+        self.dialect = dialect
+        self.rng = rng
+        self.time_scale = time_scale
+        self.fps = int(dialect.defaults.get("fps", 24))
+
+    # -- create ---------------------------------------------------------------
+
+    def new_token(self) -> str:
+        return "".join(self.rng.choice(_TOKEN_ALPHABET) for _ in range(12))
+
+    def plan(self, op: Operation, parsed: Parsed, *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
+        inputs: dict[str, Any] = {}
+        for inp in op.inputs:
+            value = read_source(inp.source, parsed)
+            if value is not MISSING and value is not None:
+                inputs[inp.name] = value
+        for key, value in self.dialect.defaults.items():
+            inputs.setdefault(key, value)
+        inputs["count"] = int(inputs.get("count", 1))
+        inputs["duration_s"] = float(inputs.get("duration_s", 8))
+        inputs["width"], inputs["height"] = video_size(inputs)
+        inputs.setdefault("fps", self.fps)
+        model = str(inputs.pop("model"))
+        vars_ = {name: str(v) for name, src in op.vars.items() if (v := read_source(src, parsed)) is not MISSING}
+        vars_.pop("model", None)
+        queued, running = self.dialect.lifecycle.durations(model)
+        pace = scenario.pace * self.time_scale
+        return OperationRecord(
+            token=self.new_token(),
+            dialect=self.dialect.name,
+            owner=owner,
+            model=model,
+            created_at=now,
+            queued_s=queued * pace,
+            running_s=running * pace,
+            outcome=scenario.outcome or "succeeded",
+            vars=vars_,
+            inputs=inputs,
+        )
+
+    # -- identity -------------------------------------------------------------
+
+    def identity(self, record: OperationRecord) -> dict[str, Any]:
+        ctx: dict[str, Any] = {**record.vars, "model": record.model, "token": record.token, "created_s": int(record.created_at)}
+        ctx["id"] = self.dialect.id_template.render(ctx)
+        ctx["name"] = self.dialect.name_template.render(ctx)
+        return ctx
+
+    def locate(self, value: str) -> tuple[str, dict[str, str]] | None:
+        """Parse a public id or resource name into (token, the other identity fields)."""
+        fields = self.dialect.name_template.parse(value)
+        if fields is None or "id" not in fields:
+            fields = {"id": value}
+        parts = self.dialect.id_template.parse(fields.pop("id"))
+        if parts is None or "token" not in parts:
+            return None
+        token = parts.pop("token")
+        return token, {**fields, **parts}
+
+    def matches(self, record: OperationRecord, fields: dict[str, Any]) -> bool:
+        """Whether every identity field named in the request agrees with the record."""
+        ident = self.identity(record)
+        return all(str(ident.get(k)) == str(v) for k, v in fields.items() if k in ident)
+
+    # -- poll -----------------------------------------------------------------
+
+    def snapshot(self, record: OperationRecord, now: float) -> Snapshot:
+        return state_at(record, now)
+
+    def context(self, record: OperationRecord, snap: Snapshot, base_url: str) -> dict[str, Any]:
+        ctx = self.identity(record)
+        inputs = record.inputs
+        ctx.update(
+            vars=record.vars,
+            input=inputs,
+            state=snap.state,
+            progress=snap.progress,
+            base_url=base_url,
+            created_ms=int(record.created_at * 1000),
+            created_iso=_iso(record.created_at),
+            updated_s=int(snap.since),
+            updated_ms=int(snap.since * 1000),
+            updated_iso=_iso(snap.since),
+            videos=self.videos(record, ctx, base_url) if snap.state == "succeeded" else [],
+        )
+        failed = self.dialect.outcomes.get("failed", {})
+        ctx["error"] = {"code": failed.get("code", 500), "reason": failed.get("reason", ""), "message": failed.get("message", "generation failed")}
+        filtered = self.dialect.outcomes.get("filtered", {})
+        reasons = list(filtered.get("reasons", ["The request was blocked by the safety filter."]))
+        ctx["filter"] = {"count": inputs.get("count", 1), "reasons": reasons, "reason": reasons[0], "code": filtered.get("code", 400)}
+        return ctx
+
+    def videos(self, record: OperationRecord, ident: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+        inputs = record.inputs
+        w, h, dur, fps = int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"])
+        storage = inputs.get("storage_uri")
+        out = []
+        for index in range(int(inputs["count"])):
+            file = self.dialect.file_template.render({"token": record.token, "index": index})
+            url = self.dialect.result_url.render({**ident, "base_url": base_url, "file": file, "index": index})
+            out.append(
+                _Video(
+                    index=index,
+                    file=file,
+                    url=url,
+                    width=w,
+                    height=h,
+                    duration_s=dur,
+                    duration=int(dur) if dur == int(dur) else dur,
+                    fps=fps,
+                    mime="video/mp4",
+                    gcs_uri=f"{str(storage).rstrip('/')}/{file}.mp4" if storage else None,
+                    _render=None if storage else (w, h, dur, fps),
+                )
+            )
+        return out
+
+    def render(self, op: Operation, ctx: dict[str, Any]) -> Any:
+        template = op.state_responses[ctx["state"]] if op.role == "poll" else op.create_response
+        assert template is not None
+        return template.render(ctx)
+
+    def locate_file(self, value: str) -> tuple[str, int] | None:
+        parts = self.dialect.file_template.parse(value)
+        if not parts or "token" not in parts or not str(parts.get("index", "")).isdigit():
+            return None
+        return parts["token"], int(parts["index"])
+
+
+class _Video(dict[str, Any]):
+    """A result's template fields; ``b64`` (inline bytes) is rendered only when a template reads it."""
+
+    def __missing__(self, key: str) -> Any:
+        if key == "b64":
+            args = self.get("_render")
+            value = render_mp4_b64(*args) if args else None
+            self["b64"] = value
+            return value
+        raise KeyError(key)

@@ -1,0 +1,49 @@
+"""The default store: a dict in this process.
+
+Records are kept serialised (about 300 bytes each instead of a few KB of Python
+objects), which is what lets one process hold a million operations.
+"""
+
+from __future__ import annotations
+
+from mockserver.record import OperationRecord
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._records: dict[str, bytes] = {}
+        self._clock_offset = 0.0
+
+    async def put(self, record: OperationRecord) -> None:
+        self._records[record.token] = record.to_json()
+
+    async def get(self, token: str) -> OperationRecord | None:
+        data = self._records.get(token)
+        return None if data is None else OperationRecord.from_json(data)
+
+    async def list(self, dialect: str | None = None, limit: int = 1000) -> list[OperationRecord]:
+        out: list[OperationRecord] = []
+        for data in self._records.values():  # dicts keep insertion order: creation order
+            record = OperationRecord.from_json(data)
+            if dialect is None or record.dialect == dialect:
+                out.append(record)
+                if len(out) >= limit:
+                    break
+        return out
+
+    async def count(self) -> int:
+        return len(self._records)
+
+    async def clear(self) -> None:
+        self._records.clear()
+
+    async def get_clock_offset(self) -> float:
+        return self._clock_offset
+
+    async def set_clock_offset(self, offset: float) -> None:
+        self._clock_offset = offset
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,132 @@
+"""Request validation against the dialect's document, compiled once per operation.
+
+Every parameter schema and the request-body schema become compiled
+``jsonschema_rs`` validators at start-up; the request path only coerces strings
+and runs them. All violations are collected, not just the first, so the error a
+client gets lists everything wrong with its request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from videogen.dialect import Operation
+
+__all__ = ["Parsed", "RequestValidator", "Violation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    field: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.description}" if self.field else self.description
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A request after validation: typed parameters and the decoded body."""
+
+    path: dict[str, Any]
+    query: dict[str, Any]
+    headers: Mapping[str, str]
+    body: Any
+    violations: list[Violation]
+
+
+_NO_BODY = object()
+
+
+def _coerce(value: str, schema: dict[str, Any]) -> Any:
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    for k in kinds:
+        try:
+            if k == "integer":
+                return int(value)
+            if k == "number":
+                return float(value)
+            if k == "boolean" and value in ("true", "false"):
+                return value == "true"
+        except ValueError:
+            continue
+    return value
+
+
+class _Param:
+    __slots__ = ("coerce", "location", "name", "required", "validator", "wire_name")
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.location = spec["in"]
+        self.name = spec["name"]
+        self.wire_name = self.name.lower() if self.location == "header" else self.name
+        self.required = bool(spec.get("required", self.location == "path"))
+        schema = spec.get("schema") or {}
+        self.coerce = schema if schema.get("type") not in (None, "string") else None
+        self.validator = jsonschema_rs.validator_for(schema) if schema else None
+
+    def check(self, raw: str | None, out: dict[str, Any], violations: list[Violation]) -> None:
+        where = f"{self.location} parameter {self.name!r}"
+        if raw is None:
+            if self.required:
+                violations.append(Violation(self.name, f"{where} is required"))
+            return
+        value = _coerce(raw, self.coerce) if self.coerce is not None else raw
+        if self.validator is not None:
+            for error in self.validator.iter_errors(value):
+                violations.append(Violation(self.name, f"{where}: {error.message}"))
+        out[self.name] = value
+
+
+class RequestValidator:
+    """Validates one operation's requests; built once at start-up."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        self.params = [_Param(p) for p in operation.parameters if p["in"] in ("path", "query", "header")]
+        self.body_required = operation.body_required
+        self.body_schema = operation.body_schema
+        self.body_validator = jsonschema_rs.validator_for(operation.body_schema) if operation.body_schema else None
+        self.takes_json = operation.body_schema is not None
+
+    def validate(self, path: Mapping[str, str], query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Parsed:
+        violations: list[Violation] = []
+        typed_path: dict[str, Any] = {}
+        typed_query: dict[str, Any] = {}
+        for param in self.params:
+            if param.location == "path":
+                param.check(path.get(param.name), typed_path, violations)
+            elif param.location == "query":
+                param.check(query.get(param.name), typed_query, violations)
+            else:
+                param.check(headers.get(param.wire_name), {}, violations)
+        return Parsed(typed_path, typed_query, headers, self._body(headers, body, violations), violations)
+
+    def _body(self, headers: Mapping[str, str], body: bytes, violations: list[Violation]) -> Any:
+        if not self.takes_json:
+            return None
+        if not body.strip():
+            if self.body_required:
+                violations.append(Violation("body", "a JSON request body is required"))
+            return None
+        content_type = headers.get("content-type", "")
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media and media != "application/json" and not media.endswith("+json"):
+            violations.append(Violation("body", f"Content-Type must be application/json, got {media!r}"))
+            return None
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            violations.append(Violation("body", f"malformed JSON: {exc}"))
+            return None
+        assert self.body_validator is not None
+        for error in self.body_validator.iter_errors(document):
+            field = ".".join(str(p) for p in error.instance_path) or "body"
+            violations.append(Violation(field, error.message))
+        return document

@@ -1,0 +1,70 @@
+"""JSON pointers (RFC 6901), compiled once into a tuple of steps.
+
+Dialect documents say where things live in a vendor's JSON ("/response/videos",
+"/instances/0/prompt"). The mock reads request bodies through them and the
+conformance kit reads response bodies through them, so both sides agree on
+every location by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+__all__ = ["MISSING", "Pointer"]
+
+
+class _Missing:
+    """Marker for 'nothing at this location' (distinct from JSON null)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """A parsed JSON pointer. ``Pointer.parse("")`` points at the whole document."""
+
+    text: str
+    steps: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Pointer:
+        if text == "":
+            return cls(text, ())
+        if not text.startswith("/"):
+            raise ValueError(f"a JSON pointer starts with '/', got {text!r}")
+        steps = tuple(s.replace("~1", "/").replace("~0", "~") for s in text[1:].split("/"))
+        return cls(text, steps)
+
+    def get(self, document: Any) -> Any:
+        """The value at this pointer, or ``MISSING`` when any step does not exist."""
+        node = document
+        for step in self.steps:
+            if isinstance(node, dict):
+                if step not in node:
+                    return MISSING
+                node = node[step]
+            elif isinstance(node, list):
+                if not step.isdigit() or int(step) >= len(node):
+                    return MISSING
+                node = node[int(step)]
+            else:
+                return MISSING
+        return node
+
+    def __str__(self) -> str:
+        return self.text
