@@ -40,6 +40,7 @@ def error_body(dialect: Dialect, kind: str, message: str, violations: Sequence[V
         "message": message,
         "details": details,
         "field": violations[0].field if violations else None,
+        "kind": {"name": spec.name, "code": spec.code, "reason": spec.reason, **spec.extra},
     }
     return spec.code, dialect.error_body.render(ctx)
 

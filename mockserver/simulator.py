@@ -85,8 +85,10 @@ class Simulator:
         inputs["duration_s"] = float(inputs.get("duration_s", 8))
         inputs["width"], inputs["height"] = video_size(inputs)
         inputs.setdefault("fps", self.fps)
+        inputs.setdefault("seed", self.rng.randrange(2**31))  # "the seed used", as vendors report it
         model = str(inputs.pop("model"))
-        vars_ = {name: str(v) for name, src in op.vars.items() if (v := read_source(src, parsed)) is not MISSING}
+        vars_ = dict(self.dialect.identity_defaults)
+        vars_.update({name: str(v) for name, src in op.vars.items() if (v := read_source(src, parsed)) is not MISSING})
         vars_.pop("model", None)
         queued, running = self.dialect.lifecycle.durations(model)
         pace = scenario.pace * self.time_scale
@@ -162,7 +164,7 @@ class Simulator:
         out = []
         for index in range(int(inputs["count"])):
             file = self.dialect.file_template.render({"token": record.token, "index": index})
-            url = self.dialect.result_url.render({**ident, "base_url": base_url, "file": file, "index": index})
+            url = self.dialect.result_url.render({**ident, "base_url": base_url, "file": file, "index": index}) if self.dialect.result_url else None
             out.append(
                 _Video(
                     index=index,

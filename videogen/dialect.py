@@ -77,6 +77,9 @@ class Input:
     source: Source
 
 
+_FIELD_PATTERNS = {"token": "[A-Za-z0-9]+", "index": "[0-9]+", "created_s": "[0-9]+"}
+
+
 class IdentityTemplate:
     """A template such as ``models/{model}/operations/{id}`` that renders and parses."""
 
@@ -96,7 +99,7 @@ class IdentityTemplate:
                 pattern += f"(?P={name})"
             else:
                 fields.append(name)
-                pattern += f"(?P<{name}>[A-Za-z0-9]+)" if name == "token" else f"(?P<{name}>[^/]+?)"
+                pattern += f"(?P<{name}>{_FIELD_PATTERNS.get(name, '[^/]+?')})"
             pos = m.end()
         pattern += re.escape(text[pos:])
         self.pattern = re.compile(pattern)
@@ -126,6 +129,7 @@ class ErrorKind:
     name: str
     code: int
     reason: str
+    extra: dict[str, str] = field(default_factory=dict)  # more per-kind strings, e.g. an OpenAI-style 'type'
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +205,9 @@ class Dialect:
     title: str
     id_template: IdentityTemplate
     name_template: IdentityTemplate
+    identity_defaults: dict[str, str]
     file_template: IdentityTemplate
-    result_url: Template
+    result_url: Template | None  # None: results are inline or references (gs://), not served here
     lifecycle: Lifecycle
     defaults: dict[str, Any]
     outcomes: dict[str, Any]
@@ -266,11 +271,14 @@ class _Builder:
         ident = x["identity"]
         schemes = self.resolved.get("components", {}).get("securitySchemes", {})
         operations = tuple(self.operations(schemes))
-        for role in ("create", "poll", "download"):
+        for role in ("create", "poll"):
             if not any(op.role == role for op in operations):
                 raise SpecError(self.source, "/paths", f"no operation has x-videogen role {role!r}")
         errors = x["errors"]
-        kinds = {name: ErrorKind(name, int(k["code"]), str(k.get("reason", ""))) for name, k in errors["kinds"].items()}
+        kinds = {
+            name: ErrorKind(name, int(k["code"]), str(k.get("reason", "")), {a: str(b) for a, b in k.items() if a not in ("code", "reason")})
+            for name, k in errors["kinds"].items()
+        }
         lc = x["lifecycle"]
         return Dialect(
             name=self.path.stem,
@@ -280,12 +288,13 @@ class _Builder:
             title=str(self.document.get("info", {}).get("title", self.path.stem)),
             id_template=IdentityTemplate(ident["id"], self.source, "/x-videogen/identity/id"),
             name_template=IdentityTemplate(ident.get("name", "{id}"), self.source, "/x-videogen/identity/name"),
+            identity_defaults={k: str(v) for k, v in ident.get("defaults", {}).items()},
             file_template=IdentityTemplate(ident["file"], self.source, "/x-videogen/identity/file"),
-            result_url=self.template(x["result_url"], "/x-videogen/result_url"),
+            result_url=self.template(x["result_url"], "/x-videogen/result_url") if "result_url" in x else None,
             lifecycle=Lifecycle(float(lc["queued_s"]), float(lc["running_s"]), {m: {k: float(v) for k, v in o.items()} for m, o in lc.get("models", {}).items()}),
             defaults=dict(x.get("defaults", {})),
             outcomes=dict(x.get("outcomes", {})),
-            error_body=self.template(errors["body"], "/x-videogen/errors/body", frozenset({"code", "message", "reason", "details", "field"})),
+            error_body=self.template(errors["body"], "/x-videogen/errors/body", frozenset({"code", "message", "reason", "details", "field", "kind"})),
             error_details=self.template(errors["details"], "/x-videogen/errors/details", frozenset({"violations"})) if "details" in errors else None,
             error_kinds=kinds,
             security_schemes=schemes,

@@ -22,7 +22,7 @@ _READ_STATES = ["pending", "queued", "running", "succeeded", "failed", "filtered
 
 ROOT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["version", "identity", "result_url", "lifecycle", "errors", "read"],
+    "required": ["version", "identity", "lifecycle", "errors", "read"],
     "additionalProperties": False,
     "properties": {
         "version": {"const": 1},
@@ -34,6 +34,7 @@ ROOT_SCHEMA: dict[str, Any] = {
                 "id": {"type": "string", "pattern": r"\{token\}"},
                 "name": {"type": "string", "pattern": r"\{id\}"},
                 "file": {"type": "string", "pattern": r"\{token\}.*\{index\}"},
+                "defaults": {"type": "object", "additionalProperties": {"type": "string"}},
             },
         },
         "result_url": {"type": "string"},
@@ -56,7 +57,6 @@ ROOT_SCHEMA: dict[str, Any] = {
         },
         "defaults": {
             "type": "object",
-            "additionalProperties": False,
             "properties": {
                 "count": {"type": "integer", "minimum": 1},
                 "duration_s": {"type": "number", "exclusiveMinimum": 0},
@@ -94,7 +94,7 @@ ROOT_SCHEMA: dict[str, Any] = {
                     "additionalProperties": {
                         "type": "object",
                         "required": ["code"],
-                        "additionalProperties": False,
+                        "additionalProperties": {"type": "string"},
                         "properties": {"code": {"type": "integer", "minimum": 400, "maximum": 599}, "reason": {"type": "string"}},
                     },
                 },

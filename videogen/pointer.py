@@ -8,6 +8,7 @@ every location by construction.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -65,6 +66,28 @@ class Pointer:
             else:
                 return MISSING
         return node
+
+    def set(self, document: Any, value: Any) -> Any:
+        """A copy of ``document`` with ``value`` at this pointer (missing objects are created)."""
+        if not self.steps:
+            return value
+        root = copy.deepcopy(document) if document is not None else {}
+        node = root
+        for step, nxt in zip(self.steps, self.steps[1:], strict=False):
+            if isinstance(node, list):
+                node = node[int(step)]
+            else:
+                node = node.setdefault(step, [] if nxt.isdigit() else {})
+        last = self.steps[-1]
+        if isinstance(node, list):
+            index = int(last)
+            if index == len(node):
+                node.append(value)
+            else:
+                node[index] = value
+        else:
+            node[last] = value
+        return root
 
     def __str__(self) -> str:
         return self.text

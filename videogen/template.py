@@ -37,8 +37,8 @@ def _lookup(path: tuple[str, ...], where: str) -> Render:
         node: Any = ctx
         for step in path:
             try:
-                node = node[step]
-            except (KeyError, TypeError, IndexError):
+                node = node[int(step)] if isinstance(node, list) else node[step]
+            except (KeyError, TypeError, IndexError, ValueError):
                 raise TemplateError(f"{where}: no value for {{{'.'.join(path)}}}") from None
         return node
 

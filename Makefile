@@ -1,0 +1,55 @@
+# Every gate runs through here, locally and in CI.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SDK3   := .venv-genai3
+PORT   ?= 8000
+ARGS   ?=
+
+.PHONY: setup serve test test-fast check lint typecheck bench clean system-deps
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# google-genai 3.x (Vertex express mode) cannot share a venv with 2.x; the SDK tests run it from here.
+$(SDK3)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SDK3)
+	$(SDK3)/bin/python -m pip install -q --upgrade pip
+	$(SDK3)/bin/python -m pip install -q 'google-genai>=3,<4'
+	touch $@
+
+# Debian packages the test suite needs: a real redis-server for the store tests.
+system-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (Debian package)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
+	  || { echo "could not install redis-server: run as root, or install it yourself"; exit 1; }; }
+
+setup: $(VENV)/.installed
+
+serve: setup
+	$(BIN)/python -m mockserver serve --port $(PORT) $(ARGS)
+
+test: setup $(SDK3)/.installed system-deps
+	$(BIN)/python -m pytest -p no:cacheprovider --cov --cov-report=term:skip-covered --cov-fail-under=85 $(ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m 'not slow' $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check videogen mockserver conformance tests benchmarks
+	$(BIN)/ruff format --check videogen mockserver conformance tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: setup system-deps
+	$(BIN)/python -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) $(SDK3) .pytest_cache .mypy_cache .ruff_cache .coverage

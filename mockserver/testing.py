@@ -1,0 +1,149 @@
+"""Test helpers: the mock in-process or on a real socket, with a clock the test moves.
+
+    from mockserver.testing import MockVideoAPI
+
+    with MockVideoAPI(seed=1) as mock:
+        r = mock.client.post("/gemini/v1beta/models/veo-3.0-generate-001:predictLongRunning", ...)
+        mock.advance(60)          # every operation moves 60 s forward; nothing sleeps
+
+    with LiveMockServer(seed=1) as server:   # a real uvicorn on 127.0.0.1, for real SDKs
+        base = server.url("gemini")
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.clock import Clock, FakeClock
+from mockserver.config import MockConfig
+from mockserver.record import OperationRecord
+from mockserver.runtime import Runtime
+from mockserver.store import Store
+from videogen.errors import VideogenError
+
+__all__ = ["LiveMockServer", "MockVideoAPI", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class _Harness:
+    app: Starlette
+    clock: Clock
+
+    def _build(self, specs: Path | None, clock: Clock | None, store: Store | None, config: MockConfig | None, **options: Any) -> None:
+        self.clock = clock or FakeClock()
+        config = config or MockConfig(**options)
+        self.app = create_app(specs, clock=self.clock, store=store, config=config)
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock (and so every operation) forward."""
+        return self.clock.advance(seconds)
+
+    def records(self, dialect: str | None = None) -> list[OperationRecord]:
+        import asyncio
+
+        return asyncio.run(self.runtime.store.list(dialect, 100_000))
+
+
+class MockVideoAPI(_Harness):
+    """The mock in-process; ``client`` is a Starlette TestClient (an httpx.Client)."""
+
+    def __init__(
+        self,
+        specs: Path | None = None,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        config: MockConfig | None = None,
+        **options: Any,
+    ) -> None:
+        self._build(specs, clock, store, config, **options)
+        self.client = TestClient(self.app, base_url="http://testserver")
+
+    def url(self, dialect: str) -> str:
+        return f"http://testserver/{dialect}"
+
+    def __enter__(self) -> MockVideoAPI:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+    def install_signal_handlers(self) -> None:  # pragma: no cover - uvicorn < 0.29 only
+        return None
+
+
+class LiveMockServer(_Harness):
+    """The mock on a real loopback socket, in a background thread, for real client SDKs."""
+
+    def __init__(
+        self,
+        specs: Path | None = None,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        config: MockConfig | None = None,
+        port: int | None = None,
+        **options: Any,
+    ) -> None:
+        self._build(specs, clock, store, config, **options)
+        self.port = port or free_port()
+        self._ready = threading.Event()
+        self._server = _Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False), self._ready)
+        self._thread = threading.Thread(target=self._server.run, name="videogen-mock", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, dialect: str) -> str:
+        return f"{self.base_url}/{dialect}"
+
+    def start(self) -> LiveMockServer:
+        self._thread.start()
+        if not self._ready.wait(timeout=30) or not self._server.started:
+            raise VideogenError(f"the mock did not start on 127.0.0.1:{self.port} within 30 s")
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> LiveMockServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
