@@ -18,9 +18,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import anyio.from_thread
+import httpx
 import uvicorn
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.clock import Clock, FakeClock
@@ -30,7 +31,31 @@ from mockserver.runtime import Runtime
 from mockserver.store import Store
 from videogen.errors import VideogenError
 
-__all__ = ["LiveMockServer", "MockVideoAPI", "free_port"]
+__all__ = ["LiveMockServer", "MockVideoAPI", "SyncASGITransport", "free_port"]
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Calls an ASGI app in-process from synchronous code, through an anyio portal thread.
+
+    (Starlette's TestClient does the same, but now warns when used with httpx.)
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            response = await self._inner.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+
+        result: httpx.Response = self._portal.call(call)
+        return result
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
 
 
 def free_port() -> int:
@@ -65,7 +90,7 @@ class _Harness:
 
 
 class MockVideoAPI(_Harness):
-    """The mock in-process; ``client`` is a Starlette TestClient (an httpx.Client)."""
+    """The mock in-process; ``client`` is an ``httpx.Client`` wired to the app (no sockets)."""
 
     def __init__(
         self,
@@ -77,17 +102,16 @@ class MockVideoAPI(_Harness):
         **options: Any,
     ) -> None:
         self._build(specs, clock, store, config, **options)
-        self.client = TestClient(self.app, base_url="http://testserver")
+        self.client = httpx.Client(transport=SyncASGITransport(self.app), base_url="http://testserver")
 
     def url(self, dialect: str) -> str:
         return f"http://testserver/{dialect}"
 
     def __enter__(self) -> MockVideoAPI:
-        self.client.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.client.__exit__(None, None, None)
+        self.close()
 
     def close(self) -> None:
         self.client.close()

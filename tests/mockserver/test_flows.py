@@ -166,9 +166,12 @@ def test_downloads_honour_range(mock: MockVideoAPI, dialect: Dialect) -> None:
 
 
 def test_download_before_success_is_not_found(mock: MockVideoAPI, dialect: Dialect) -> None:
+    if dialect.result_url is None:
+        pytest.skip(f"{dialect.name} serves no downloads")
     f = flow.start(mock.client, dialect)
     token = mock.records()[0].token
     file_id = dialect.file_template.render({"token": token, "index": 0})
-    url = dialect.result_url.render({"base_url": "", "file": file_id, "token": token, "index": 0, "id": f.handle, "name": f.handle})
+    ctx = {"base_url": f"/{dialect.name}", "file": file_id, "token": token, "index": 0, "id": f.handle, "name": f.handle}
+    url = dialect.result_url.render(ctx)
     r = mock.client.get(url, headers=flow.auth(dialect, "key-1"))
     assert r.status_code == dialect.error_kind("not_found").code
