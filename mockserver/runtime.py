@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from mockserver.clock import Clock
+from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
 from mockserver.simulator import Simulator
 from mockserver.store import Store
@@ -26,15 +26,27 @@ class Runtime:
     config: MockConfig
     rng: random.Random
     simulators: dict[str, Simulator] = field(default_factory=dict)
+    shares_clock: bool = False
 
     def __post_init__(self) -> None:
+        self.shares_clock = isinstance(self.clock, VirtualClock) and bool(getattr(self.store, "shared", False))
         for name, dialect in self.dialects.items():
             self.simulators[name] = Simulator(dialect, rng=self.rng, time_scale=self.config.time_scale)
 
     async def now(self) -> float:
-        """The clock's time."""
+        """The clock's time. With a shared store, the virtual clock's offset is read from
+        the store, so every worker and replica agrees on what time it is."""
+        if self.shares_clock:
+            assert isinstance(self.clock, VirtualClock)
+            self.clock.set_offset(await self.store.get_clock_offset())
         return self.clock.now()
 
     async def advance_clock(self, seconds: float) -> None:
         """Move the virtual clock forward; every operation moves with it."""
-        self.clock.advance(seconds)
+        if seconds < 0:
+            raise ValueError(f"a clock only moves forward; got {seconds} seconds")
+        if self.shares_clock:
+            assert isinstance(self.clock, VirtualClock)
+            self.clock.set_offset(await self.store.advance_clock_offset(seconds))
+        else:
+            self.clock.advance(seconds)

@@ -17,7 +17,13 @@ __all__ = ["Store"]
 
 @runtime_checkable
 class Store(Protocol):
-    """Async key-value storage of :class:`OperationRecord`, keyed by ``token``."""
+    """Async key-value storage of :class:`OperationRecord`, keyed by ``token``.
+
+    ``shared`` says whether other processes can see the same records (and so must
+    share the virtual clock's offset through the store too).
+    """
+
+    shared: bool
 
     async def put(self, record: OperationRecord) -> None:
         """Insert or replace ``record``; durable when this returns."""
@@ -38,5 +44,8 @@ class Store(Protocol):
         ...
 
     async def set_clock_offset(self, offset: float) -> None: ...
+    async def advance_clock_offset(self, seconds: float) -> float:
+        """Add ``seconds`` to the shared offset atomically; returns the new offset."""
+        ...
 
     async def close(self) -> None: ...

@@ -12,6 +12,8 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
+    shared = False  # one process only
+
     def __init__(self) -> None:
         self._records: dict[str, bytes] = {}
         self._clock_offset = 0.0
@@ -44,6 +46,10 @@ class MemoryStore:
 
     async def set_clock_offset(self, offset: float) -> None:
         self._clock_offset = offset
+
+    async def advance_clock_offset(self, seconds: float) -> float:
+        self._clock_offset += seconds
+        return self._clock_offset
 
     async def close(self) -> None:
         return None
