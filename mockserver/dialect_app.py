@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -62,8 +62,9 @@ class Endpoint:
         }
         self.handler = handlers[op.role]
 
-    async def handle(self, request: Request, path_params: dict[str, str]) -> Response:
-        headers, query = request.headers, request.query_params
+    async def handle(self, request: Request, path_params: dict[str, str], query: Mapping[str, str] | None = None) -> Response:
+        headers = request.headers
+        query = request.query_params if query is None else query
         owner = PUBLIC_OWNER
         if self.keys.required:
             key = self.keys.read(headers, query)
@@ -183,6 +184,7 @@ class DialectApp:
             pattern, methods = routes.setdefault(op.path, (compile_path(op.path), {}))
             methods[op.method] = Endpoint(op, dialect, runtime)
         self.routes = list(routes.values())
+        self.aliases = [(alias, endpoint) for _, methods in self.routes for endpoint in methods.values() for alias in endpoint.op.aliases]
 
     def match(self, method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
         """(endpoint, path params, whether the path exists under another method)."""
@@ -196,6 +198,17 @@ class DialectApp:
                 path_exists = True
         return None, {}, path_exists
 
+    def match_alias(self, method: str, target: str) -> tuple[Endpoint, dict[str, str], dict[str, str]] | None:
+        """An ``x-videogen`` alias: a request target some client is known to send instead."""
+        for pattern, endpoint in self.aliases:
+            m = pattern.fullmatch(target)
+            if m and endpoint.op.method == method:
+                query_names = {p["name"] for p in endpoint.op.parameters if p["in"] == "query"}
+                groups = {k: v for k, v in m.groupdict().items() if v is not None}
+                path = {k: v for k, v in groups.items() if k not in query_names}
+                return endpoint, path, {k: v for k, v in groups.items() if k in query_names}
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -204,12 +217,18 @@ class DialectApp:
         path = scope["path"]
         path = path[len(root) :] if root and path.startswith(root) else path
         endpoint, params, path_exists = self.match(scope["method"], path or "/")
+        query: dict[str, str] | None = None
+        if endpoint is None and self.aliases:
+            raw_query = scope.get("query_string", b"").decode("latin-1")
+            aliased = self.match_alias(scope["method"], f"{path}?{raw_query}" if raw_query else path)
+            if aliased is not None:
+                endpoint, params, query = aliased
         try:
             if endpoint is None:
                 if path_exists:
                     raise VendorError("method_not_allowed", f"Method {scope['method']} is not allowed on {path}.")
                 raise VendorError("not_found", f"No such endpoint: {scope['method']} {path}")
-            response = await endpoint.handle(request, params)
+            response = await endpoint.handle(request, params, query)
         except VendorError as exc:
             response = error_response(self.dialect, exc)
         except Exception:

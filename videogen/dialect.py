@@ -189,6 +189,8 @@ class Operation:
     create_response: Template | None = None
     create_status: int = 200
     state_responses: dict[str, Template] = field(default_factory=dict)
+    # other request targets ("path?query") that clients are known to send for this operation
+    aliases: tuple[re.Pattern[str], ...] = ()
 
     def response_for(self, status: int) -> ResponseSpec | None:
         return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")
@@ -343,6 +345,20 @@ class _Builder:
     def sources(self, mapping: dict[str, str], where: str) -> dict[str, Source]:
         return {k: Source.parse(v, self.source, f"{where}/{k}") for k, v in mapping.items()}
 
+    def aliases(self, op: Operation, raw: list[dict[str, str]], where: str) -> tuple[re.Pattern[str], ...]:
+        declared = {p["name"] for p in op.parameters if p["in"] in ("path", "query")}
+        out = []
+        for i, alias in enumerate(raw):
+            try:
+                pattern = re.compile(alias["match"])
+            except re.error as exc:
+                raise SpecError(self.source, f"{where}/{i}/match", f"not a regular expression: {exc}") from None
+            unknown = set(pattern.groupindex) - declared
+            if unknown:
+                raise SpecError(self.source, f"{where}/{i}/match", f"named groups {sorted(unknown)} are not path or query parameters of {op.path}")
+            out.append(pattern)
+        return tuple(out)
+
     def with_role(self, op: Operation, ext: dict[str, Any], where: str) -> Operation:
         role = ext["role"]
         where = f"{where}/x-videogen"
@@ -352,7 +368,7 @@ class _Builder:
         for name, src in vars_.items():
             if src.kind == "path" and src.key not in path_params:
                 raise SpecError(self.source, f"{where}/vars/{name}", f"path parameter {src.key!r} is not in {op.path}")
-        common = {"vars": vars_}
+        common: dict[str, Any] = {"vars": vars_, "aliases": self.aliases(op, ext.get("aliases", []), f"{where}/aliases")}
         if role == "create":
             inputs = tuple(Input(name, src) for name, src in self.sources(ext["inputs"], f"{where}/inputs").items())
             for inp in inputs:

@@ -142,6 +142,16 @@ ROOT_SCHEMA: dict[str, Any] = {
     },
 }
 
+_ALIASES = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["match", "why"],
+        "properties": {"match": {"type": "string", "minLength": 1}, "why": {"type": "string", "minLength": 1}},
+        "additionalProperties": False,
+    },
+}
+
 OPERATION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["role"],
@@ -153,6 +163,7 @@ OPERATION_SCHEMA: dict[str, Any] = {
                 "inputs": _SOURCES,
                 "response": {},
                 "status": {"type": "integer", "minimum": 200, "maximum": 299},
+                "aliases": _ALIASES,
             },
             "required": ["inputs", "response"],
             "additionalProperties": False,
@@ -163,12 +174,13 @@ OPERATION_SCHEMA: dict[str, Any] = {
                 "id": _SOURCE,
                 "vars": _SOURCES,
                 "responses": {"type": "object", "required": _STATES, "additionalProperties": False, "properties": {s: {} for s in _STATES}},
+                "aliases": _ALIASES,
             },
             "required": ["id", "responses"],
             "additionalProperties": False,
         },
         {
-            "properties": {"role": {"const": "download"}, "file": _SOURCE, "vars": _SOURCES},
+            "properties": {"role": {"const": "download"}, "file": _SOURCE, "vars": _SOURCES, "aliases": _ALIASES},
             "required": ["file"],
             "additionalProperties": False,
         },
