@@ -138,8 +138,8 @@ def control_router(runtime: Runtime) -> Router:
         if current in TERMINAL or RANK[target] < RANK[current]:
             return _error(409, f"operation is {current}; states only move forward (queued -> running -> succeeded|failed|filtered)")
         if target == "running":
-            # Re-time the plan so that running starts now; the outcome stays as planned.
-            record.created_at = now - record.queued_s
+            # The queue ends now; creation time (part of some ids) and the outcome stay as planned.
+            record.queued_s = now - record.created_at
         else:
             record.forced_state, record.forced_at = target, now
         await runtime.store.put(record)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,7 @@ from mockserver.config import MockConfig
 from mockserver.record import OperationRecord
 from mockserver.runtime import Runtime
 from mockserver.store import Store
+from videogen.dialect import Dialect
 from videogen.errors import VideogenError
 
 __all__ = ["LiveMockServer", "MockVideoAPI", "SyncASGITransport", "free_port"]
@@ -69,7 +71,7 @@ class _Harness:
     app: Starlette
     clock: Clock
 
-    def _build(self, specs: Path | None, clock: Clock | None, store: Store | None, config: MockConfig | None, **options: Any) -> None:
+    def _build(self, specs: Iterable[Dialect] | Path | None, clock: Clock | None, store: Store | None, config: MockConfig | None, **options: Any) -> None:
         self.clock = clock or FakeClock()
         config = config or MockConfig(**options)
         self.app = create_app(specs, clock=self.clock, store=store, config=config)
@@ -94,7 +96,7 @@ class MockVideoAPI(_Harness):
 
     def __init__(
         self,
-        specs: Path | None = None,
+        specs: Iterable[Dialect] | Path | None = None,
         *,
         clock: Clock | None = None,
         store: Store | None = None,
@@ -135,7 +137,7 @@ class LiveMockServer(_Harness):
 
     def __init__(
         self,
-        specs: Path | None = None,
+        specs: Iterable[Dialect] | Path | None = None,
         *,
         clock: Clock | None = None,
         store: Store | None = None,
