@@ -8,6 +8,7 @@ only; with one, every call must carry it.
 from __future__ import annotations
 
 import hmac
+import os
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,15 @@ def control_router(runtime: Runtime) -> Router:
         return _json(CONTROL_SPEC)
 
     async def health(request: Request) -> Response:
-        return _json({"status": "ok", "dialects": sorted(runtime.dialects), "operations": await runtime.store.count()})
+        return _json(
+            {
+                "status": "ok",
+                "dialects": sorted(runtime.dialects),
+                "operations": await runtime.store.count(),
+                "pid": os.getpid(),
+                "store": type(runtime.store).__name__.removesuffix("Store").lower(),
+            }
+        )
 
     async def list_operations(request: Request) -> Response:
         dialect = request.query_params.get("dialect")
