@@ -11,6 +11,8 @@ Layout of the served URL space::
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 import copy
 import random
 from collections.abc import AsyncIterator, Iterable
@@ -35,6 +37,16 @@ from videogen.errors import ConfigError
 __all__ = ["create_app"]
 
 
+def _enable_access_log() -> None:
+    logger = logging.getLogger("videogen.access")
+    logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def create_app(
     dialects: Iterable[Dialect] | Path | None = None,
     *,
@@ -48,6 +60,8 @@ def create_app(
     for ``config.specs_dir`` (itself defaulting to the bundled specs).
     """
     config = config or MockConfig()
+    if config.access_log:
+        _enable_access_log()
     if dialects is None or isinstance(dialects, Path):
         loaded = load_dialects(dialects if isinstance(dialects, Path) else config.specs_dir)
     else:

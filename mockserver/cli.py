@@ -39,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (needs a shared store: sqlite or redis)")
     serve.add_argument("--public-url", default=None, help="base URL put in result links (default: taken from each request)")
     serve.add_argument("--control-token", default=None, help="require this token on /_mock/ and open it beyond loopback")
-    serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024)
+    serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="larger request bodies get the vendor's 413")
+    serve.add_argument("--max-header-bytes", type=int, default=16 * 1024, help="larger request headers get the vendor's 400")
+    serve.add_argument("--fault", action="append", default=[], metavar="SPEC", help="inject a fault, e.g. 'error:status=503,rate=0.1,op=poll' (repeatable)")
+    serve.add_argument("--faults", type=Path, default=None, metavar="PROFILE", help="YAML fault profile: {seed: N, faults: [{kind: ..., ...}]}")
+    serve.add_argument("--access-log", action="store_true", help="log one JSON line per request (API keys redacted)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     check = sub.add_parser("check", help="load and validate dialect documents, then exit")
     check.add_argument("--specs", type=Path, default=None)
@@ -47,28 +51,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config_from(args: argparse.Namespace) -> dict[str, Any]:
+    from mockserver.faults import load_profile, parse_compact
+
+    fault_seed, rules = load_profile(args.faults) if args.faults else (None, [])
+    for spec in args.fault:
+        rules.extend(parse_compact(spec, f"--fault {spec!r}"))
     return {
         "specs_dir": str(args.specs) if args.specs else None,
         "time_scale": args.time_scale,
         "seed": args.seed,
         "api_keys": list(args.api_key),
         "max_body_bytes": args.max_body_bytes,
+        "max_header_bytes": args.max_header_bytes,
         "public_url": args.public_url,
         "control_token": args.control_token,
         "control_loopback_only": args.control_token is None,
         "store": args.store,
+        "faults": [rule.to_dict() for rule in rules],
+        "fault_seed": fault_seed,
+        "access_log": args.access_log,
     }
 
 
 def app_from_env() -> Starlette:
     """The app for uvicorn's ``factory=True`` (one call per worker process)."""
     from mockserver.app import create_app
+    from mockserver.faults import FaultRule
     from mockserver.store import open_store
 
     raw = json.loads(os.environ[_ENV])
     store_url = raw.pop("store")
     raw["specs_dir"] = Path(raw["specs_dir"]) if raw["specs_dir"] else None
     raw["api_keys"] = frozenset(raw["api_keys"])
+    raw["faults"] = tuple(FaultRule.from_dict(r) for r in raw["faults"])
     if raw["seed"] is not None and os.environ.get("VIDEOGEN_MOCK_WORKERS", "1") != "1":
         raw["seed"] = raw["seed"] * 1_000_003 + os.getpid()  # distinct id streams per worker
     return create_app(config=MockConfig(**raw), store=open_store(store_url))
@@ -100,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     config = _config_from(args)
     # Validate everything now, in this process, so a bad option fails before uvicorn starts.
-    MockConfig(**{k: v for k, v in config.items() if k != "store"} | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key)})
+    MockConfig(**{k: v for k, v in config.items() if k not in ("store", "faults")} | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key)})
     open_store(args.store)  # raises ConfigError for a malformed --store URL
     os.environ[_ENV] = json.dumps(config)
     os.environ["VIDEOGEN_MOCK_WORKERS"] = str(args.workers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mockserver.faults import FaultRule
 from videogen.errors import ConfigError
 
 __all__ = ["MockConfig"]
@@ -21,13 +22,19 @@ class MockConfig:
     seed: int | None = None  # makes ids and outcomes reproducible
     api_keys: frozenset[str] = field(default_factory=frozenset)  # empty: any non-empty key
     max_body_bytes: int = 8 * 1024 * 1024
+    max_header_bytes: int = 16 * 1024  # all request header names and values together
     public_url: str | None = None  # base URL used in result links; default: from the request
     control_token: str | None = None  # required by /_mock/ when set
     control_loopback_only: bool = True  # without a token, /_mock/ answers loopback clients only
+    faults: tuple[FaultRule, ...] = ()  # active from start-up (see mockserver.faults)
+    fault_seed: int | None = None  # default: seed
+    access_log: bool = False  # one JSON line per request on the "videogen.access" logger, keys redacted
 
     def __post_init__(self) -> None:
         if not self.time_scale >= 0:
             raise ConfigError(f"time_scale must be a number >= 0 (1 = real time, 0.1 = ten times faster), got {self.time_scale!r}")
+        if self.max_header_bytes < 1024:
+            raise ConfigError(f"max_header_bytes must be at least 1024, got {self.max_header_bytes!r}")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max_body_bytes must be at least 1024, got {self.max_body_bytes!r}")
         if any(not k.strip() for k in self.api_keys):

@@ -19,11 +19,12 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from mockserver.auth import owner_of
+from mockserver.faults import KINDS, FaultError, FaultRule
 from mockserver.lifecycle import RANK, TERMINAL, state_at
 from mockserver.record import OperationRecord
 from mockserver.runtime import Runtime
 
-__all__ = ["CONTROL_SPEC", "control_router", "summary"]
+__all__ = ["CONTROL_SPEC", "control_router", "render_metrics", "summary"]
 
 CONTROL_SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "control.yaml").read_text(encoding="utf-8"))
 _LOOPBACK = ("127.", "::1", "localhost", "testclient")
@@ -55,6 +56,24 @@ def summary(runtime: Runtime, record: OperationRecord, now: float) -> dict[str, 
         "state_since": snap.since,
         "inputs": record.inputs,
     }
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_metrics(requests: dict[tuple[str, str, int], int], by_state: dict[tuple[str, str], int]) -> str:
+    """The Prometheus text format: requests by dialect, operation and status; operations by state."""
+    lines = [
+        "# HELP videogen_requests_total Requests answered inside a dialect's mount.",
+        "# TYPE videogen_requests_total counter",
+    ]
+    for (dialect, operation, status), n in sorted(requests.items()):
+        lines.append(f'videogen_requests_total{{dialect="{_label(dialect)}",operation="{_label(operation)}",status="{status}"}} {n}')
+    lines += ["# HELP videogen_operations Stored operations by their state now.", "# TYPE videogen_operations gauge"]
+    for (dialect, state), n in sorted(by_state.items()):
+        lines.append(f'videogen_operations{{dialect="{_label(dialect)}",state="{state}"}} {n}')
+    return "\n".join(lines) + "\n"
 
 
 def control_router(runtime: Runtime) -> Router:
@@ -173,8 +192,44 @@ def control_router(runtime: Runtime) -> Router:
         await runtime.store.clear()
         return _json({"deleted": deleted})
 
+    async def get_faults(request: Request) -> Response:
+        faults = runtime.faults
+        return _json({"seed": faults.seed, "faults": [r.to_dict() for r in faults.rules], "kinds": KINDS})
+
+    async def put_faults(request: Request) -> Response:
+        body, problem = await body_of(request)
+        if problem is not None:
+            return problem
+        assert body is not None
+        unknown = set(body) - {"seed", "faults"}
+        raw, seed = body.get("faults"), body.get("seed")
+        if unknown or not isinstance(raw, list) or not (seed is None or (isinstance(seed, int) and not isinstance(seed, bool))):
+            return _error(400, "expected {'faults': [{'kind': ..., ...}], 'seed': N (optional)}" + (f"; unknown fields {sorted(unknown)}" if unknown else ""))
+        try:
+            rules = [FaultRule.from_dict(r if isinstance(r, dict) else {"kind": r}, f"faults/{i}") for i, r in enumerate(raw)]
+        except FaultError as exc:
+            return _error(400, str(exc))
+        runtime.faults.replace(rules, seed)
+        return await get_faults(request)
+
+    async def delete_faults(request: Request) -> Response:
+        runtime.faults.replace([])
+        return await get_faults(request)
+
+    async def metrics(request: Request) -> Response:
+        now = await runtime.now()
+        by_state: dict[tuple[str, str], int] = {}
+        for record in await runtime.store.list(None, 10_000_000):
+            key = (record.dialect, state_at(record, now).state)
+            by_state[key] = by_state.get(key, 0) + 1
+        return Response(render_metrics(runtime.requests, by_state), media_type="text/plain; version=0.0.4; charset=utf-8")
+
     return Router(
         routes=[
+            Route("/faults", guarded(get_faults), methods=["GET"]),
+            Route("/faults", guarded(put_faults), methods=["PUT"]),
+            Route("/faults", guarded(delete_faults), methods=["DELETE"]),
+            Route("/metrics", guarded(metrics), methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/health", guarded(health), methods=["GET"]),
             Route("/operations", guarded(list_operations), methods=["GET"]),

@@ -8,10 +8,15 @@ vendor's 500 instead of a crash.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import math
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 from starlette.requests import Request
@@ -20,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.auth import KeyReader, owner_of
 from mockserver.errors import VendorError, error_response
+from mockserver.faults import NO_FAULT, Decision, FaultError, FaultRule, parse_compact
 from mockserver.lifecycle import ScenarioError, parse_scenario
 from mockserver.media import render_mp4
 from mockserver.ranges import RangeError, byte_range
@@ -29,10 +35,45 @@ from mockserver.validation import Parsed, RequestValidator
 from videogen.dialect import Dialect, Operation
 from videogen.pointer import MISSING
 
-__all__ = ["DialectApp", "compile_path"]
+__all__ = ["HOP", "DialectApp", "FaultyResponse", "compile_path", "hop_value"]
 
 log = logging.getLogger("videogen.mock")
+access_log = logging.getLogger("videogen.access")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PUBLIC_OWNER = "-"
+HOP = "videogen_hop"  # the query parameter of a download redirect's signed URL
+
+
+def hop_value(file_id: str, needs_key: bool) -> str:
+    flag = "k" if needs_key else "s"
+    return flag + hashlib.sha256(f"{file_id}:{flag}:videogen-hop".encode()).hexdigest()[:20]
+
+
+class FaultyResponse(Response):
+    """A response sent badly on purpose: cut off, dropped after the headers, or slowly."""
+
+    def __init__(self, inner: Response, fault: Decision) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.status_code = inner.status_code
+        self.body = inner.body
+        self.raw_headers = inner.raw_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        body, fault = bytes(self.body), self.fault
+        if fault.drop:
+            return  # headers promised a body that never comes: the server closes the connection
+        if fault.keep is not None:
+            await send({"type": "http.response.body", "body": body[: int(len(body) * fault.keep)], "more_body": True})
+            return
+        rate = fault.bytes_per_s or len(body) or 1
+        chunk = max(1, min(16384, rate // 10))
+        for start in range(0, len(body), chunk):
+            piece = body[start : start + chunk]
+            await asyncio.sleep(len(piece) / rate)  # before sending, so N bytes take N / rate seconds
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def compile_path(template: str) -> re.Pattern[str]:
@@ -54,6 +95,10 @@ class Endpoint:
         self.sim: Simulator = runtime.simulators[dialect.name]
         self.validator = RequestValidator(op)
         self.keys = KeyReader(op, dialect.security_schemes)
+        # Who may follow a redirect that wants the key again: this operation's
+        # scheme, or the create operation's when downloads are public.
+        creates = dialect.by_role("create")
+        self.hop_keys = self.keys if self.keys.required or not creates else KeyReader(creates[0], dialect.security_schemes)
         handlers: dict[str | None, Callable[[Parsed, str, Request], Awaitable[Response]]] = {
             "create": self.create,
             "poll": self.poll,
@@ -65,9 +110,19 @@ class Endpoint:
     async def handle(self, request: Request, path_params: dict[str, str], query: Mapping[str, str] | None = None) -> Response:
         headers = request.headers
         query = request.query_params if query is None else query
+        request.state.fault = NO_FAULT
+        request.state.header_faults = self.header_faults(headers)
+        hop = query.get(HOP) if self.op.role == "download" else None
+        request.state.hop = hop
+        keys = self.keys
+        if hop is not None:
+            # A redirect's signed URL carries its own authority, unless it was issued
+            # as one that wants the key again ("k..."), in which case any of the
+            # dialect's key slots must carry the creating key.
+            keys = self.hop_keys if hop.startswith("k") else None
         owner = PUBLIC_OWNER
-        if self.keys.required:
-            key = self.keys.read(headers, query)
+        if keys is not None and keys.required:
+            key = keys.read(headers, query)
             if key is None:
                 raise VendorError("missing_key", "Method doesn't allow unregistered callers: send an API key as this API's security scheme requires.")
             allowed = self.runtime.config.api_keys
@@ -79,7 +134,39 @@ class Endpoint:
         if parsed.violations:
             listed = "; ".join(str(v) for v in parsed.violations)
             raise VendorError("invalid_request", f"Request contains {len(parsed.violations)} invalid argument(s): {listed}", parsed.violations)
-        return await self.handler(parsed, owner, request)
+        response = await self.handler(parsed, owner, request)
+        fault: Decision = request.state.fault
+        if fault.drop or fault.keep is not None or fault.bytes_per_s:
+            return FaultyResponse(response, fault)
+        return response
+
+    def header_faults(self, headers: Mapping[str, str]) -> list[FaultRule]:
+        raw = headers.get("x-mock-fault")
+        if not raw:
+            return []
+        try:
+            return parse_compact(raw, "X-Mock-Fault")
+        except FaultError as exc:
+            raise VendorError("invalid_request", str(exc)) from None
+
+    async def inject(self, request: Request, model: str | None, owner: str) -> Decision:
+        """Draw this request's faults, wait out any latency, and raise the chosen error."""
+        runtime = self.runtime
+        if not runtime.faults.rules and not request.state.header_faults:
+            return NO_FAULT
+        now = await runtime.now()
+        fault = runtime.faults.decide(self.dialect.name, self.op.role, model, owner=owner, now=now, extra=request.state.header_faults)
+        request.state.fault = fault
+        if fault.latency_s:
+            await asyncio.sleep(fault.latency_s)
+        if fault.retry_after is not None:
+            seconds = max(1, math.ceil(fault.retry_after))
+            raise VendorError("rate_limited", f"Resource has been exhausted (e.g. check quota). Retry after {seconds} s.", headers={"retry-after": str(seconds)})
+        if fault.error_status == 503:
+            raise VendorError("unavailable", "The service is currently unavailable.", headers={"retry-after": "1"})
+        if fault.error_status is not None:
+            raise VendorError("internal", "Internal error encountered.")
+        return fault
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.runtime.config.max_body_bytes
@@ -117,8 +204,14 @@ class Endpoint:
             scenario = parse_scenario(prompt, request.headers.get("x-mock-scenario"))
         except ScenarioError as exc:
             raise VendorError("invalid_request", str(exc)) from None
+        model = next((read_source(i.source, parsed) for i in self.op.inputs if i.name == "model"), None)
+        fault = await self.inject(request, model if isinstance(model, str) else None, owner)
         now = await self.runtime.now()
         record = self.sim.plan(self.op, parsed, owner=owner, scenario=scenario, now=now)
+        if fault.fail_after is not None:
+            record.outcome, record.running_s = "failed", fault.fail_after
+        elif fault.filtered_empty:
+            record.outcome = "filtered"
         await self.runtime.store.put(record)
         ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request))
         return self.json(self.sim.render(self.op, ctx), self.op.create_status)
@@ -139,6 +232,7 @@ class Endpoint:
             record = await self.runtime.store.get(token)
             if record is not None and (record.dialect != self.dialect.name or record.owner != owner or not self.sim.matches(record, fields)):
                 record = None
+        await self.inject(request, record.model if record else None, owner)
         if record is None:
             raise VendorError("not_found", f"Operation not found: {raw[:200]}")
         now = await self.runtime.now()
@@ -150,11 +244,21 @@ class Endpoint:
         raw = read_source(self.op.file_source, parsed)
         located = self.sim.locate_file(str(raw)) if isinstance(raw, str) else None
         record = await self.runtime.store.get(located[0]) if located else None
-        if located is None or record is None or record.dialect != self.dialect.name or (self.keys.required and record.owner != owner):
+        hop: str | None = request.state.hop
+        if record is not None and hop is not None and hop != hop_value(str(raw), hop.startswith("k")):
+            record = None  # a forged or stale signed URL
+        must_own = (self.keys.required and hop is None) or (hop is not None and hop.startswith("k"))
+        if located is None or record is None or record.dialect != self.dialect.name or (must_own and record.owner != owner):
             raise VendorError("not_found", f"File not found: {str(raw)[:200]}")
+        fault = await self.inject(request, record.model, owner)
         now = await self.runtime.now()
         if self.sim.snapshot(record, now).state != "succeeded" or located[1] >= int(record.inputs["count"]):
             raise VendorError("not_found", f"File not found: {str(raw)[:200]}")
+        if fault.redirect and hop is None:
+            path = _PLACEHOLDER.sub(lambda m: quote(str(parsed.path.get(m.group(1), "")), safe=""), self.op.path)
+            query = urlencode({**{k: str(v) for k, v in parsed.query.items()}, HOP: hop_value(str(raw), fault.redirect_needs_key)})
+            location = f"{self.base_url(request)}{path}?{query}"
+            return Response(status_code=302, headers={"location": location, "cache-control": "no-store"})
         inputs = record.inputs
         data = render_mp4(int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"]))
         headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
@@ -185,6 +289,8 @@ class DialectApp:
             methods[op.method] = Endpoint(op, dialect, runtime)
         self.routes = list(routes.values())
         self.aliases = [(alias, endpoint) for _, methods in self.routes for endpoint in methods.values() for alias in endpoint.op.aliases]
+        # query parameters that carry a key, so the access log can hide their values
+        self.secret_params = frozenset(s["name"] for s in dialect.security_schemes.values() if s.get("type") == "apiKey" and s.get("in") == "query")
 
     def match(self, method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
         """(endpoint, path params, whether the path exists under another method)."""
@@ -212,10 +318,12 @@ class DialectApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         request = Request(scope, receive)
         root = scope.get("root_path", "")
         path = scope["path"]
         path = path[len(root) :] if root and path.startswith(root) else path
+        header_bytes = sum(len(k) + len(v) for k, v in scope["headers"])
         endpoint, params, path_exists = self.match(scope["method"], path or "/")
         query: dict[str, str] | None = None
         if endpoint is None and self.aliases:
@@ -224,6 +332,9 @@ class DialectApp:
             if aliased is not None:
                 endpoint, params, query = aliased
         try:
+            limit = self.runtime.config.max_header_bytes
+            if header_bytes > limit:
+                raise VendorError("invalid_request", f"Request headers total {header_bytes} bytes; the limit is {limit} bytes.")
             if endpoint is None:
                 if path_exists:
                     raise VendorError("method_not_allowed", f"Method {scope['method']} is not allowed on {path}.")
@@ -234,4 +345,27 @@ class DialectApp:
         except Exception:
             log.exception("unexpected error in %s %s", scope["method"], path)
             response = error_response(self.dialect, VendorError("internal", "Internal error encountered."))
-        await response(scope, receive, send)
+        role = (endpoint.op.role or "other") if endpoint is not None else "unmatched"
+        counter = (self.dialect.name, role, response.status_code)
+        self.runtime.requests[counter] = self.runtime.requests.get(counter, 0) + 1
+        try:
+            await response(scope, receive, send)
+        finally:
+            if self.runtime.config.access_log:
+                self.log_access(scope, role, response.status_code, started)
+
+    def log_access(self, scope: Scope, role: str, status: int, started: float) -> None:
+        """One JSON line; key-bearing query parameters are redacted and headers never logged."""
+        query = [(k, "REDACTED" if k in self.secret_params else v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)]
+        client = scope.get("client")
+        line = {
+            "dialect": self.dialect.name,
+            "operation": role,
+            "method": scope["method"],
+            "path": scope["path"][:2048],
+            "query": urlencode(query)[:2048],
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 3),
+            "client": client[0] if client else None,
+        }
+        access_log.info(orjson.dumps(line).decode())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
+from mockserver.faults import FaultInjector
 from mockserver.simulator import Simulator
 from mockserver.store import Store
 from videogen.dialect import Dialect
@@ -27,8 +28,12 @@ class Runtime:
     rng: random.Random
     simulators: dict[str, Simulator] = field(default_factory=dict)
     shares_clock: bool = False
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    requests: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (dialect, operation, status) -> count
 
     def __post_init__(self) -> None:
+        seed = self.config.fault_seed if self.config.fault_seed is not None else self.config.seed
+        self.faults = FaultInjector(self.config.faults, seed)
         self.shares_clock = isinstance(self.clock, VirtualClock) and bool(getattr(self.store, "shared", False))
         for name, dialect in self.dialects.items():
             self.simulators[name] = Simulator(dialect, rng=self.rng, time_scale=self.config.time_scale)
