@@ -84,6 +84,26 @@ class _Param:
         out[self.name] = value
 
 
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(document: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels (iterative: no recursion)."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 class RequestValidator:
     """Validates one operation's requests; built once at start-up."""
 
@@ -123,7 +143,11 @@ class RequestValidator:
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            violations.append(Violation("body", f"malformed JSON: {exc}"))
+            message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels" if "depth" in str(exc) else f"malformed JSON: {exc}"
+            violations.append(Violation("body", message))
+            return None
+        if _too_deep(document, MAX_JSON_DEPTH):
+            violations.append(Violation("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels"))
             return None
         assert self.body_validator is not None
         for error in self.body_validator.iter_errors(document):
