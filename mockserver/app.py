@@ -11,10 +11,10 @@ Layout of the served URL space::
 from __future__ import annotations
 
 import contextlib
-import logging
-import sys
 import copy
+import logging
 import random
+import sys
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,10 @@ def _index(runtime: Runtime) -> Any:
         return _json(
             {
                 "service": "videogen-mock",
-                "dialects": {name: {"title": d.title, "mount": f"/{name}", "openapi": f"/{name}/openapi.json"} for name, d in runtime.dialects.items()},
+                "dialects": {
+                    name: {"title": d.title, "mount": f"/{name}", "openapi": f"/{name}/openapi.json"}
+                    for name, d in runtime.dialects.items()
+                },
                 "control": "/_mock/openapi.json",
             }
         )

@@ -1,9 +1,9 @@
 """``python -m mockserver``: serve the mock, or check dialect documents.
 
-    python -m mockserver serve [--host 127.0.0.1] [--port 8000] [--specs DIR]
-                               [--time-scale F] [--seed N] [--api-key KEY ...]
-                               [--store URL] [--workers N] [--public-url URL]
-    python -m mockserver check [--specs DIR]
+python -m mockserver serve [--host 127.0.0.1] [--port 8000] [--specs DIR]
+                           [--time-scale F] [--seed N] [--api-key KEY ...]
+                           [--store URL] [--workers N] [--public-url URL]
+python -m mockserver check [--specs DIR]
 """
 
 from __future__ import annotations
@@ -41,8 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--control-token", default=None, help="require this token on /_mock/ and open it beyond loopback")
     serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="larger request bodies get the vendor's 413")
     serve.add_argument("--max-header-bytes", type=int, default=16 * 1024, help="larger request headers get the vendor's 400")
-    serve.add_argument("--fault", action="append", default=[], metavar="SPEC", help="inject a fault, e.g. 'error:status=503,rate=0.1,op=poll' (repeatable)")
-    serve.add_argument("--faults", type=Path, default=None, metavar="PROFILE", help="YAML fault profile: {seed: N, faults: [{kind: ..., ...}]}")
+    serve.add_argument(
+        "--fault", action="append", default=[], metavar="SPEC", help="inject a fault, e.g. 'error:status=503,rate=0.1,op=poll' (repeatable)"
+    )
+    serve.add_argument(
+        "--faults", type=Path, default=None, metavar="PROFILE", help="YAML fault profile: {seed: N, faults: [{kind: ..., ...}]}"
+    )
     serve.add_argument("--access-log", action="store_true", help="log one JSON line per request (API keys redacted)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     check = sub.add_parser("check", help="load and validate dialect documents, then exit")
@@ -115,7 +119,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     config = _config_from(args)
     # Validate everything now, in this process, so a bad option fails before uvicorn starts.
-    MockConfig(**{k: v for k, v in config.items() if k not in ("store", "faults")} | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key)})
+    MockConfig(
+        **{k: v for k, v in config.items() if k not in ("store", "faults")} | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key)}
+    )
     open_store(args.store)  # raises ConfigError for a malformed --store URL
     os.environ[_ENV] = json.dumps(config)
     os.environ["VIDEOGEN_MOCK_WORKERS"] = str(args.workers)

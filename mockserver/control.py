@@ -204,7 +204,11 @@ def control_router(runtime: Runtime) -> Router:
         unknown = set(body) - {"seed", "faults"}
         raw, seed = body.get("faults"), body.get("seed")
         if unknown or not isinstance(raw, list) or not (seed is None or (isinstance(seed, int) and not isinstance(seed, bool))):
-            return _error(400, "expected {'faults': [{'kind': ..., ...}], 'seed': N (optional)}" + (f"; unknown fields {sorted(unknown)}" if unknown else ""))
+            return _error(
+                400,
+                "expected {'faults': [{'kind': ..., ...}], 'seed': N (optional)}"
+                + (f"; unknown fields {sorted(unknown)}" if unknown else ""),
+            )
         try:
             rules = [FaultRule.from_dict(r if isinstance(r, dict) else {"kind": r}, f"faults/{i}") for i, r in enumerate(raw)]
         except FaultError as exc:

@@ -114,7 +114,7 @@ class Endpoint:
         request.state.header_faults = self.header_faults(headers)
         hop = query.get(HOP) if self.op.role == "download" else None
         request.state.hop = hop
-        keys = self.keys
+        keys: KeyReader | None = self.keys
         if hop is not None:
             # A redirect's signed URL carries its own authority, unless it was issued
             # as one that wants the key again ("k..."), in which case any of the
@@ -124,7 +124,9 @@ class Endpoint:
         if keys is not None and keys.required:
             key = keys.read(headers, query)
             if key is None:
-                raise VendorError("missing_key", "Method doesn't allow unregistered callers: send an API key as this API's security scheme requires.")
+                raise VendorError(
+                    "missing_key", "Method doesn't allow unregistered callers: send an API key as this API's security scheme requires."
+                )
             allowed = self.runtime.config.api_keys
             if allowed and key not in allowed:
                 raise VendorError("invalid_key", "API key not valid. Please pass a valid API key.")
@@ -133,7 +135,9 @@ class Endpoint:
         parsed = self.validator.validate(path_params, query, headers, body)
         if parsed.violations:
             listed = "; ".join(str(v) for v in parsed.violations)
-            raise VendorError("invalid_request", f"Request contains {len(parsed.violations)} invalid argument(s): {listed}", parsed.violations)
+            raise VendorError(
+                "invalid_request", f"Request contains {len(parsed.violations)} invalid argument(s): {listed}", parsed.violations
+            )
         response = await self.handler(parsed, owner, request)
         fault: Decision = request.state.fault
         if fault.drop or fault.keep is not None or fault.bytes_per_s:
@@ -161,7 +165,11 @@ class Endpoint:
             await asyncio.sleep(fault.latency_s)
         if fault.retry_after is not None:
             seconds = max(1, math.ceil(fault.retry_after))
-            raise VendorError("rate_limited", f"Resource has been exhausted (e.g. check quota). Retry after {seconds} s.", headers={"retry-after": str(seconds)})
+            raise VendorError(
+                "rate_limited",
+                f"Resource has been exhausted (e.g. check quota). Retry after {seconds} s.",
+                headers={"retry-after": str(seconds)},
+            )
         if fault.error_status == 503:
             raise VendorError("unavailable", "The service is currently unavailable.", headers={"retry-after": "1"})
         if fault.error_status is not None:
@@ -230,7 +238,9 @@ class Endpoint:
                 if value is not MISSING:
                     fields[name] = value
             record = await self.runtime.store.get(token)
-            if record is not None and (record.dialect != self.dialect.name or record.owner != owner or not self.sim.matches(record, fields)):
+            if record is not None and (
+                record.dialect != self.dialect.name or record.owner != owner or not self.sim.matches(record, fields)
+            ):
                 record = None
         await self.inject(request, record.model if record else None, owner)
         if record is None:
@@ -266,7 +276,11 @@ class Endpoint:
             span = byte_range(request.headers.get("range"), len(data))
         except RangeError as exc:
             headers["content-range"] = f"bytes */{len(data)}"
-            raise VendorError("range_not_satisfiable" if "range_not_satisfiable" in self.dialect.error_kinds else "invalid_request", str(exc), headers=headers) from None
+            raise VendorError(
+                "range_not_satisfiable" if "range_not_satisfiable" in self.dialect.error_kinds else "invalid_request",
+                str(exc),
+                headers=headers,
+            ) from None
         if span is None:
             return Response(data, media_type="video/mp4", headers=headers)
         start, end = span
@@ -285,12 +299,14 @@ class DialectApp:
         self.runtime = runtime
         routes: dict[str, tuple[re.Pattern[str], dict[str, Endpoint]]] = {}
         for op in dialect.operations:
-            pattern, methods = routes.setdefault(op.path, (compile_path(op.path), {}))
+            _, methods = routes.setdefault(op.path, (compile_path(op.path), {}))
             methods[op.method] = Endpoint(op, dialect, runtime)
         self.routes = list(routes.values())
         self.aliases = [(alias, endpoint) for _, methods in self.routes for endpoint in methods.values() for alias in endpoint.op.aliases]
         # query parameters that carry a key, so the access log can hide their values
-        self.secret_params = frozenset(s["name"] for s in dialect.security_schemes.values() if s.get("type") == "apiKey" and s.get("in") == "query")
+        self.secret_params = frozenset(
+            s["name"] for s in dialect.security_schemes.values() if s.get("type") == "apiKey" and s.get("in") == "query"
+        )
 
     def match(self, method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
         """(endpoint, path params, whether the path exists under another method)."""
@@ -356,7 +372,10 @@ class DialectApp:
 
     def log_access(self, scope: Scope, role: str, status: int, started: float) -> None:
         """One JSON line; key-bearing query parameters are redacted and headers never logged."""
-        query = [(k, "REDACTED" if k in self.secret_params else v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)]
+        query = [
+            (k, "REDACTED" if k in self.secret_params else v)
+            for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        ]
         client = scope.get("client")
         line = {
             "dialect": self.dialect.name,

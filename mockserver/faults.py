@@ -120,7 +120,11 @@ class FaultRule:
         return out
 
     def applies(self, dialect: str, role: str | None, model: str | None) -> bool:
-        return (self.dialect is None or self.dialect == dialect) and (self.op is None or self.op == role) and (self.model is None or self.model == model)
+        return (
+            (self.dialect is None or self.dialect == dialect)
+            and (self.op is None or self.op == role)
+            and (self.model is None or self.model == model)
+        )
 
 
 def _value(text: str) -> Any:
@@ -198,7 +202,9 @@ class FaultInjector:
         self._rng = random.Random(self.seed)
         self._quota.clear()
 
-    def decide(self, dialect: str, role: str | None, model: str | None, *, owner: str, now: float, extra: Iterable[FaultRule] = ()) -> Decision:
+    def decide(
+        self, dialect: str, role: str | None, model: str | None, *, owner: str, now: float, extra: Iterable[FaultRule] = ()
+    ) -> Decision:
         """Draw this request's faults. ``extra`` are the request's own (header) rules."""
         active = [r for r in (*self.rules, *extra) if r.applies(dialect, role, model)]
         if not active:

@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Mp4Info", "MediaError", "probe_mp4", "render_mp4", "render_mp4_b64"]
+__all__ = ["MediaError", "Mp4Info", "probe_mp4", "render_mp4", "render_mp4_b64"]
 
 # A muted blue in BT.601 YCbCr; any colour works.
 DEFAULT_COLOR = (90, 160, 110)
@@ -88,7 +88,14 @@ _LOG2_MAX_FRAME_NUM = 16
 
 def _level(mbs: int, fps: int) -> int:
     """The smallest H.264 level whose frame size and macroblock rate allow the stream."""
-    for level, max_fs, max_mbps in ((30, 1620, 40500), (31, 3600, 108000), (32, 5120, 216000), (40, 8192, 245760), (50, 22080, 589824), (51, 36864, 983040)):
+    for level, max_fs, max_mbps in (
+        (30, 1620, 40500),
+        (31, 3600, 108000),
+        (32, 5120, 216000),
+        (40, 8192, 245760),
+        (50, 22080, 589824),
+        (51, 36864, 983040),
+    ):
         if mbs <= max_fs and mbs * fps <= max_mbps:
             return level
     return 52
@@ -166,7 +173,7 @@ def _idr(mb_w: int, mb_h: int, color: tuple[int, int, int]) -> bytes:
     y, cb, cr = (min(254, max(1, c)) for c in color)
     b.raw(format(y, "08b") * 256 + format(cb, "08b") * 64 + format(cr, "08b") * 64)
     for address in range(1, mb_w * mb_h):
-        next_to_pcm = address == 1 or address == mb_w
+        next_to_pcm = address in (1, mb_w)
         b.raw(_MB_FLAT + _NO_COEFFS[next_to_pcm])
     return _nal(3, 5, b.rbsp())
 
@@ -201,14 +208,25 @@ def _full(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 
 
-def _moov(width: int, height: int, fps: int, sizes: list[int], chunk_offset: int, sps: bytes, pps: bytes) -> bytes:
+def _moov(width: int, height: int, *, fps: int, sizes: list[int], chunk_offset: int, sps: bytes, pps: bytes) -> bytes:
     frames = len(sizes)
     duration_ms = frames * 1000 // fps
-    mvhd = _full(b"mvhd", 0, 0, struct.pack(">IIIIIH10x", 0, 0, 1000, duration_ms, 0x10000, 0x100), _MATRIX, bytes(24), struct.pack(">I", 2))
-    tkhd = _full(b"tkhd", 0, 3, struct.pack(">IIIII8xhhH2x", 0, 0, 1, 0, duration_ms, 0, 0, 0), _MATRIX, struct.pack(">II", width << 16, height << 16))
+    mvhd = _full(
+        b"mvhd", 0, 0, struct.pack(">IIIIIH10x", 0, 0, 1000, duration_ms, 0x10000, 0x100), _MATRIX, bytes(24), struct.pack(">I", 2)
+    )
+    tkhd = _full(
+        b"tkhd",
+        0,
+        3,
+        struct.pack(">IIIII8xhhH2x", 0, 0, 1, 0, duration_ms, 0, 0, 0),
+        _MATRIX,
+        struct.pack(">II", width << 16, height << 16),
+    )
     mdhd = _full(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, fps, frames, 0x55C4, 0))
     hdlr = _full(b"hdlr", 0, 0, struct.pack(">I4s12x", 0, b"vide"), b"VideoHandler\x00")
-    avcc = _box(b"avcC", bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]), struct.pack(">H", len(sps)), sps, b"\x01", struct.pack(">H", len(pps)), pps)
+    avcc = _box(
+        b"avcC", bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]), struct.pack(">H", len(sps)), sps, b"\x01", struct.pack(">H", len(pps)), pps
+    )
     avc1 = _box(
         b"avc1",
         struct.pack(">6xH16xHHIIIH32sHh", 1, width, height, 0x480000, 0x480000, 0, 1, b"", 0x18, -1),
@@ -244,8 +262,8 @@ def render_mp4(width: int, height: int, duration_s: float, fps: int = 24, color:
     samples = [struct.pack(">I", len(s)) + s for s in samples]
     sizes = [len(s) for s in samples]
     ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
-    head = len(ftyp) + len(_moov(width, height, fps, sizes, 0, sps, pps)) + 8
-    moov = _moov(width, height, fps, sizes, head, sps, pps)
+    head = len(ftyp) + len(_moov(width, height, fps=fps, sizes=sizes, chunk_offset=0, sps=sps, pps=pps)) + 8
+    moov = _moov(width, height, fps=fps, sizes=sizes, chunk_offset=head, sps=sps, pps=pps)
     return ftyp + moov + _box(b"mdat", *samples)
 
 

@@ -33,11 +33,13 @@ def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
     short = int(str(inputs.get("resolution", "720p")).rstrip("pP") or 720)
     a, _, b = str(inputs.get("aspect_ratio", "16:9")).partition(":")
     ratio_w, ratio_h = (int(a), int(b)) if a.isdigit() and b.isdigit() and int(a) and int(b) else (16, 9)
+    w: float
+    h: float
     if ratio_w >= ratio_h:
         w, h = short * ratio_w / ratio_h, short
     else:
         w, h = short, short * ratio_h / ratio_w
-    return _even(min(int(round(w)), MAX_SIDE)), _even(min(int(round(h)), MAX_SIDE))
+    return _even(min(round(w), MAX_SIDE)), _even(min(round(h), MAX_SIDE))
 
 
 def _even(n: int) -> int:
@@ -151,7 +153,11 @@ class Simulator:
             videos=self.videos(record, ctx, base_url) if snap.state == "succeeded" else [],
         )
         failed = self.dialect.outcomes.get("failed", {})
-        ctx["error"] = {"code": failed.get("code", 500), "reason": failed.get("reason", ""), "message": failed.get("message", "generation failed")}
+        ctx["error"] = {
+            "code": failed.get("code", 500),
+            "reason": failed.get("reason", ""),
+            "message": failed.get("message", "generation failed"),
+        }
         filtered = self.dialect.outcomes.get("filtered", {})
         reasons = list(filtered.get("reasons", ["The request was blocked by the safety filter."]))
         ctx["filter"] = {"count": inputs.get("count", 1), "reasons": reasons, "reason": reasons[0], "code": filtered.get("code", 400)}
@@ -161,10 +167,14 @@ class Simulator:
         inputs = record.inputs
         w, h, dur, fps = int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"])
         storage = inputs.get("storage_uri")
-        out = []
+        out: list[dict[str, Any]] = []
         for index in range(int(inputs["count"])):
             file = self.dialect.file_template.render({"token": record.token, "index": index})
-            url = self.dialect.result_url.render({**ident, "base_url": base_url, "file": file, "index": index}) if self.dialect.result_url else None
+            url = (
+                self.dialect.result_url.render({**ident, "base_url": base_url, "file": file, "index": index})
+                if self.dialect.result_url
+                else None
+            )
             out.append(
                 _Video(
                     index=index,

@@ -1,13 +1,13 @@
 """Test helpers: the mock in-process or on a real socket, with a clock the test moves.
 
-    from mockserver.testing import MockVideoAPI
+from mockserver.testing import MockVideoAPI
 
-    with MockVideoAPI(seed=1) as mock:
-        r = mock.client.post("/gemini/v1beta/models/veo-3.0-generate-001:predictLongRunning", ...)
-        mock.advance(60)          # every operation moves 60 s forward; nothing sleeps
+with MockVideoAPI(seed=1) as mock:
+    r = mock.client.post("/gemini/v1beta/models/veo-3.0-generate-001:predictLongRunning", ...)
+    mock.advance(60)          # every operation moves 60 s forward; nothing sleeps
 
-    with LiveMockServer(seed=1) as server:   # a real uvicorn on 127.0.0.1, for real SDKs
-        base = server.url("gemini")
+with LiveMockServer(seed=1) as server:   # a real uvicorn on 127.0.0.1, for real SDKs
+    base = server.url("gemini")
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class _Harness:
     app: Starlette
     clock: Clock
 
-    def _build(self, specs: Iterable[Dialect] | Path | None, clock: Clock | None, store: Store | None, config: MockConfig | None, **options: Any) -> None:
+    def _build(
+        self, specs: Iterable[Dialect] | Path | None, clock: Clock | None, store: Store | None, config: MockConfig | None, **options: Any
+    ) -> None:
         self.clock = clock or FakeClock()
         config = config or MockConfig(**options)
         self.app = create_app(specs, clock=self.clock, store=store, config=config)
@@ -148,7 +150,9 @@ class LiveMockServer(_Harness):
         self._build(specs, clock, store, config, **options)
         self.port = port or free_port()
         self._ready = threading.Event()
-        self._server = _Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False), self._ready)
+        self._server = _Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False), self._ready
+        )
         self._thread = threading.Thread(target=self._server.run, name="videogen-mock", daemon=True)
 
     @property

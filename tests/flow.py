@@ -32,7 +32,9 @@ def auth(dialect: Dialect, key: str) -> dict[str, str]:
     return headers
 
 
-def start(client: httpx.Client, dialect: Dialect, key: str = "key-1", *, prompt_suffix: str = "", headers: dict[str, str] | None = None) -> Flow:
+def start(
+    client: httpx.Client, dialect: Dialect, key: str = "key-1", *, prompt_suffix: str = "", headers: dict[str, str] | None = None
+) -> Flow:
     req = create_request(dialect, prompt_suffix=prompt_suffix)
     r = client.request(req.method, f"/{dialect.name}{req.path}", json=req.json, headers={**auth(dialect, key), **(headers or {})})
     assert r.status_code == 200, r.text

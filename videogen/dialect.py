@@ -278,7 +278,9 @@ class _Builder:
                 raise SpecError(self.source, "/paths", f"no operation has x-videogen role {role!r}")
         errors = x["errors"]
         kinds = {
-            name: ErrorKind(name, int(k["code"]), str(k.get("reason", "")), {a: str(b) for a, b in k.items() if a not in ("code", "reason")})
+            name: ErrorKind(
+                name, int(k["code"]), str(k.get("reason", "")), {a: str(b) for a, b in k.items() if a not in ("code", "reason")}
+            )
             for name, k in errors["kinds"].items()
         }
         lc = x["lifecycle"]
@@ -293,11 +295,19 @@ class _Builder:
             identity_defaults={k: str(v) for k, v in ident.get("defaults", {}).items()},
             file_template=IdentityTemplate(ident["file"], self.source, "/x-videogen/identity/file"),
             result_url=self.template(x["result_url"], "/x-videogen/result_url") if "result_url" in x else None,
-            lifecycle=Lifecycle(float(lc["queued_s"]), float(lc["running_s"]), {m: {k: float(v) for k, v in o.items()} for m, o in lc.get("models", {}).items()}),
+            lifecycle=Lifecycle(
+                float(lc["queued_s"]),
+                float(lc["running_s"]),
+                {m: {k: float(v) for k, v in o.items()} for m, o in lc.get("models", {}).items()},
+            ),
             defaults=dict(x.get("defaults", {})),
             outcomes=dict(x.get("outcomes", {})),
-            error_body=self.template(errors["body"], "/x-videogen/errors/body", frozenset({"code", "message", "reason", "details", "field", "kind"})),
-            error_details=self.template(errors["details"], "/x-videogen/errors/details", frozenset({"violations"})) if "details" in errors else None,
+            error_body=self.template(
+                errors["body"], "/x-videogen/errors/body", frozenset({"code", "message", "reason", "details", "field", "kind"})
+            ),
+            error_details=self.template(errors["details"], "/x-videogen/errors/details", frozenset({"violations"}))
+            if "details" in errors
+            else None,
             error_kinds=kinds,
             security_schemes=schemes,
             operations=operations,
@@ -323,7 +333,9 @@ class _Builder:
                     if name not in schemes:
                         raise SpecError(self.source, where, f"security scheme {name!r} is not defined")
                 responses = {
-                    str(code): ResponseSpec(str(code), {ct: (c or {}).get("schema", {}) for ct, c in (r.get("content") or {}).items()}, r.get("headers") or {})
+                    str(code): ResponseSpec(
+                        str(code), {ct: (c or {}).get("schema", {}) for ct, c in (r.get("content") or {}).items()}, r.get("headers") or {}
+                    )
                     for code, r in raw.get("responses", {}).items()
                 }
                 op = Operation(
@@ -355,7 +367,9 @@ class _Builder:
                 raise SpecError(self.source, f"{where}/{i}/match", f"not a regular expression: {exc}") from None
             unknown = set(pattern.groupindex) - declared
             if unknown:
-                raise SpecError(self.source, f"{where}/{i}/match", f"named groups {sorted(unknown)} are not path or query parameters of {op.path}")
+                raise SpecError(
+                    self.source, f"{where}/{i}/match", f"named groups {sorted(unknown)} are not path or query parameters of {op.path}"
+                )
             out.append(pattern)
         return tuple(out)
 
@@ -373,7 +387,9 @@ class _Builder:
             inputs = tuple(Input(name, src) for name, src in self.sources(ext["inputs"], f"{where}/inputs").items())
             for inp in inputs:
                 if inp.source.kind in ("path", "query") and (inp.source.kind, inp.source.key) not in declared:
-                    raise SpecError(self.source, f"{where}/inputs/{inp.name}", f"{inp.source.kind} parameter {inp.source.key!r} is not declared")
+                    raise SpecError(
+                        self.source, f"{where}/inputs/{inp.name}", f"{inp.source.kind} parameter {inp.source.key!r} is not declared"
+                    )
             if "model" not in {i.name for i in inputs}:
                 raise SpecError(self.source, f"{where}/inputs", "a create operation must say where 'model' comes from")
             return _replace(
@@ -386,7 +402,9 @@ class _Builder:
             )
         if role == "poll":
             responses = {state: self.template(ext["responses"][state], f"{where}/responses/{state}", CONTEXT_NAMES) for state in STATES}
-            return _replace(op, role="poll", id_source=Source.parse(ext["id"], self.source, f"{where}/id"), state_responses=responses, **common)
+            return _replace(
+                op, role="poll", id_source=Source.parse(ext["id"], self.source, f"{where}/id"), state_responses=responses, **common
+            )
         return _replace(op, role="download", file_source=Source.parse(ext["file"], self.source, f"{where}/file"), **common)
 
     def read_model(self) -> ReadModel:
@@ -436,9 +454,24 @@ class _Builder:
 # The names a response template may read; the simulator builds this context.
 CONTEXT_NAMES = frozenset(
     {
-        "id", "name", "token", "model", "vars", "input", "state", "progress", "base_url",
-        "created_s", "created_ms", "created_iso", "updated_s", "updated_ms", "updated_iso",
-        "videos", "error", "filter",
+        "id",
+        "name",
+        "token",
+        "model",
+        "vars",
+        "input",
+        "state",
+        "progress",
+        "base_url",
+        "created_s",
+        "created_ms",
+        "created_iso",
+        "updated_s",
+        "updated_ms",
+        "updated_iso",
+        "videos",
+        "error",
+        "filter",
     }
 )
 

@@ -77,7 +77,11 @@ ROOT_SCHEMA: dict[str, Any] = {
                 "filtered": {
                     "type": "object",
                     "required": ["reasons"],
-                    "properties": {"reasons": {"type": "array", "items": {"type": "string"}, "minItems": 1}, "code": {}, "message": {"type": "string"}},
+                    "properties": {
+                        "reasons": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "code": {},
+                        "message": {"type": "string"},
+                    },
                 },
             },
         },
@@ -90,7 +94,17 @@ ROOT_SCHEMA: dict[str, Any] = {
                 "details": {},
                 "kinds": {
                     "type": "object",
-                    "required": ["invalid_request", "missing_key", "invalid_key", "not_found", "method_not_allowed", "payload_too_large", "rate_limited", "internal", "unavailable"],
+                    "required": [
+                        "invalid_request",
+                        "missing_key",
+                        "invalid_key",
+                        "not_found",
+                        "method_not_allowed",
+                        "payload_too_large",
+                        "rate_limited",
+                        "internal",
+                        "unavailable",
+                    ],
                     "additionalProperties": {
                         "type": "object",
                         "required": ["code"],

@@ -74,10 +74,7 @@ class Pointer:
         root = copy.deepcopy(document) if document is not None else {}
         node = root
         for step, nxt in zip(self.steps, self.steps[1:], strict=False):
-            if isinstance(node, list):
-                node = node[int(step)]
-            else:
-                node = node.setdefault(step, [] if nxt.isdigit() else {})
+            node = node[int(step)] if isinstance(node, list) else node.setdefault(step, [] if nxt.isdigit() else {})
         last = self.steps[-1]
         if isinstance(node, list):
             index = int(last)

@@ -17,9 +17,15 @@ from videogen.pointer import MISSING, Pointer
 
 __all__ = [
     "CreateRequest",
-    "PollRequest", "ResultRef", "classify",
+    "PollRequest",
+    "ResultRef",
+    "classify",
     "create_request",
-    "credentials", "handle_of", "poll_request", "results_of"]
+    "credentials",
+    "handle_of",
+    "poll_request",
+    "results_of",
+]
 
 # Where each state sits on the one-way path; 'pending' is queued-or-running.
 ORDER = {"pending": 0, "queued": 0, "running": 1, "succeeded": 2, "failed": 2, "filtered": 2}

@@ -88,6 +88,14 @@ def _note(path: str, names: set[str], bound: frozenset[str]) -> tuple[str, ...]:
     return steps
 
 
+
+def _constant(text: str) -> Render:
+    return lambda ctx: text
+
+
+def _as_text(get: Render) -> Render:
+    return lambda ctx: str(get(ctx))
+
 def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) -> Render:
     whole = _WHOLE.fullmatch(text)
     if whole:
@@ -104,13 +112,11 @@ def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) 
         if "{" in literal or "}" in literal:
             raise TemplateError(f"{where}: unbalanced brace in {text!r}")
         if literal:
-            pieces.append(lambda ctx, s=literal: s)
+            pieces.append(_constant(literal))
         if m.group(1) is None:
-            brace = m.group(0)[0]
-            pieces.append(lambda ctx, s=brace: s)
+            pieces.append(_constant(m.group(0)[0]))
         else:
-            get = _lookup(_note(m.group(1), names, bound), where)
-            pieces.append(lambda ctx, g=get: str(g(ctx)))
+            pieces.append(_as_text(_lookup(_note(m.group(1), names, bound), where)))
         pos = m.end()
     tail = text[pos:]
     if "{" in tail or "}" in tail:

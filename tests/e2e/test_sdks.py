@@ -65,8 +65,12 @@ def test_google_genai_2_generates_polls_and_downloads(server: LiveMockServer) ->
 
     client = genai_client(server)
     assert isinstance(client, Client)
-    config = types.GenerateVideosConfig(number_of_videos=2, duration_seconds=6, aspect_ratio="9:16", resolution="720p", negative_prompt="blur")
-    op = client.models.generate_videos(model="veo-3.0-generate-001", source=types.GenerateVideosSource(prompt="a lighthouse at dusk"), config=config)
+    config = types.GenerateVideosConfig(
+        number_of_videos=2, duration_seconds=6, aspect_ratio="9:16", resolution="720p", negative_prompt="blur"
+    )
+    op = client.models.generate_videos(
+        model="veo-3.0-generate-001", source=types.GenerateVideosSource(prompt="a lighthouse at dusk"), config=config
+    )
     assert op.name and op.name.startswith("models/veo-3.0-generate-001/operations/")
     assert not op.done
 
@@ -137,7 +141,9 @@ def test_litellm_generates_polls_and_fetches_content(server: LiveMockServer) -> 
     import litellm
 
     base, key = server.url("gemini"), "litellm-key"
-    video = litellm.video_generation(model="gemini/veo-3.0-generate-001", prompt="a koi pond", seconds="4", size="1280x720", api_base=base, api_key=key)
+    video = litellm.video_generation(
+        model="gemini/veo-3.0-generate-001", prompt="a koi pond", seconds="4", size="1280x720", api_base=base, api_key=key
+    )
     assert video.id
     status = video.status
     for _ in range(MAX_POLLS):

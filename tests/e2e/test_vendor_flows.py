@@ -41,7 +41,10 @@ def decoded_size(data: bytes) -> tuple[int, int, float]:
 
 def test_tokenops_published_flow(server: LiveMockServer, http: httpx.Client) -> None:
     auth = {"Authorization": "Bearer sk-tokenops"}
-    body = {"instances": [{"prompt": "一只可爱的小猫在花园里玩耍"}], "parameters": {"aspectRatio": "9:16", "durationSeconds": 4, "sampleCount": 2}}
+    body = {
+        "instances": [{"prompt": "一只可爱的小猫在花园里玩耍"}],
+        "parameters": {"aspectRatio": "9:16", "durationSeconds": 4, "sampleCount": 2},
+    }
     created = http.post("/tokenops/v1beta/models/veo-3.1-generate-preview:predictLongRunning", json=body, headers=auth)
     assert created.status_code == 200, created.text
     name = created.json()["name"]
@@ -66,7 +69,16 @@ def test_tokenops_published_flow(server: LiveMockServer, http: httpx.Client) -> 
 
 def test_xiexus_published_flow(server: LiveMockServer, http: httpx.Client) -> None:
     auth = {"Authorization": "Bearer sk-xiexus"}
-    body = {"model": "veo-3.0-generate-001", "prompt": "waves at dusk", "duration": 3, "width": 640, "height": 360, "fps": 24, "seed": 7, "metadata": {"job": "42"}}
+    body = {
+        "model": "veo-3.0-generate-001",
+        "prompt": "waves at dusk",
+        "duration": 3,
+        "width": 640,
+        "height": 360,
+        "fps": 24,
+        "seed": 7,
+        "metadata": {"job": "42"},
+    }
     created = http.post("/xiexus/v1/video/generations", json=body, headers=auth)
     assert created.status_code == 200, created.text
     task = created.json()
@@ -89,7 +101,14 @@ def test_xiexus_published_flow(server: LiveMockServer, http: httpx.Client) -> No
 
 def test_veo_relay_published_flow(server: LiveMockServer, http: httpx.Client) -> None:
     auth = {"Authorization": "Bearer sk-relay"}
-    body = {"model": "veo3.1-fast", "prompt": "make animate", "images": [], "aspect_ratio": "16:9", "enhance_prompt": True, "enable_upsample": False}
+    body = {
+        "model": "veo3.1-fast",
+        "prompt": "make animate",
+        "images": [],
+        "aspect_ratio": "16:9",
+        "enhance_prompt": True,
+        "enable_upsample": False,
+    }
     created = http.post("/veo-relay/v1/video/create", json=body, headers=auth)
     assert created.status_code == 200, created.text
     task_id = created.json()["id"]

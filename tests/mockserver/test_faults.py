@@ -55,7 +55,7 @@ def test_a_profile_loads_and_a_bad_one_says_where(tmp_path: Path) -> None:
     assert seed == 9 and [r.kind for r in rules] == ["error", "quota"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("faults:\n  - {kind: error, status: 999}\n")
-    with pytest.raises(FaultError, match="bad.yaml"):
+    with pytest.raises(FaultError, match=r"bad\.yaml"):
         load_profile(bad)
 
 
@@ -127,7 +127,11 @@ def test_errors_come_in_the_vendors_own_shape(http: httpx.Client) -> None:
     assert r.status_code == 503 and r.json()["error"]["status"] == "UNAVAILABLE"
     r = http.get(f"/gemini/v1beta/{name}", headers={**KEY, "X-Mock-Fault": "error"})
     assert r.status_code == 500 and r.json()["error"] == {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}
-    r = http.post("/xiexus/v1/video/generations", json={"model": "m", "prompt": "x"}, headers={"Authorization": "Bearer k", "X-Mock-Fault": "error:status=503"})
+    r = http.post(
+        "/xiexus/v1/video/generations",
+        json={"model": "m", "prompt": "x"},
+        headers={"Authorization": "Bearer k", "X-Mock-Fault": "error:status=503"},
+    )
     assert r.status_code == 503 and set(r.json()["error"]) >= {"message", "type"}
 
 
@@ -217,9 +221,9 @@ def test_a_redirect_that_wants_the_key_again(http: httpx.Client, live: LiveMockS
 
 def test_the_same_seed_repeats_the_same_fault_sequence_end_to_end() -> None:
     def statuses() -> list[int]:
-        with LiveMockServer(seed=2, fault_seed=5, faults=tuple(parse_compact("error:rate=0.5,op=create"))) as server:
-            with httpx.Client(base_url=server.base_url, timeout=10) as client:
-                return [create(client).status_code for _ in range(30)]
+        faults = tuple(parse_compact("error:rate=0.5,op=create"))
+        with LiveMockServer(seed=2, fault_seed=5, faults=faults) as server, httpx.Client(base_url=server.base_url, timeout=10) as client:
+            return [create(client).status_code for _ in range(30)]
 
     first = statuses()
     assert first == statuses()
@@ -259,11 +263,16 @@ def test_the_access_log_is_json_and_never_holds_a_key(caplog: pytest.LogCaptureF
         logger.addHandler(caplog.handler)
         try:
             body = {"instances": [{"prompt": "x"}]}
-            mock.client.post("/vertex/v1beta1/publishers/google/models/veo-3.0-generate-001:predictLongRunning?key=secret-query-key", json=body)
+            mock.client.post(
+                "/vertex/v1beta1/publishers/google/models/veo-3.0-generate-001:predictLongRunning?key=secret-query-key", json=body
+            )
             mock.client.post(GEMINI_CREATE, json=body, headers={"x-goog-api-key": "secret-header-key"})
         finally:
             logger.removeHandler(caplog.handler)
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "videogen.access"]
-    assert [(line["dialect"], line["operation"], line["status"]) for line in lines] == [("vertex", "create", 200), ("gemini", "create", 200)]
+    assert [(line["dialect"], line["operation"], line["status"]) for line in lines] == [
+        ("vertex", "create", 200),
+        ("gemini", "create", 200),
+    ]
     assert lines[0]["query"] == "key=REDACTED"
     assert "secret" not in caplog.text

@@ -103,7 +103,9 @@ def test_missing_key_gets_the_documented_error(mock: MockVideoAPI, dialect: Dial
     r = mock.client.request(req.method, f"/{dialect.name}{req.path}", json=req.json)
     assert r.status_code == dialect.error_kind("missing_key").code
     assert str(r.status_code) in dialect.by_role("create")[0].responses
-    r = mock.client.request(req.method, f"/{dialect.name}{req.path}", json=req.json, headers={"Authorization": "Basic abc", "x-goog-api-key": ""})
+    r = mock.client.request(
+        req.method, f"/{dialect.name}{req.path}", json=req.json, headers={"Authorization": "Basic abc", "x-goog-api-key": ""}
+    )
     assert r.status_code == dialect.error_kind("missing_key").code
 
 
@@ -122,7 +124,9 @@ def test_every_violation_is_listed(mock: MockVideoAPI, dialect: Dialect) -> None
     from videogen.reading import create_request
 
     req = create_request(dialect)
-    r = mock.client.request(req.method, f"/{dialect.name}{req.path}", json={"unexpected": True, "instances": 5}, headers=flow.auth(dialect, "k"))
+    r = mock.client.request(
+        req.method, f"/{dialect.name}{req.path}", json={"unexpected": True, "instances": 5}, headers=flow.auth(dialect, "k")
+    )
     assert r.status_code == dialect.error_kind("invalid_request").code
     message = r.text
     required = dialect.by_role("create")[0].body_schema or {}

@@ -36,7 +36,9 @@ def http(live: LiveMockServer) -> Iterator[httpx.Client]:
         yield client
 
 
-def raw_create(http: httpx.Client, dialect: Dialect, content: bytes, content_type: str = "application/json", extra: dict[str, str] | None = None) -> httpx.Response:
+def raw_create(
+    http: httpx.Client, dialect: Dialect, content: bytes, content_type: str = "application/json", extra: dict[str, str] | None = None
+) -> httpx.Response:
     req = create_request(dialect)
     headers = {**flow.auth(dialect, "hardening-key"), "content-type": content_type, **(extra or {})}
     return http.request(req.method, f"/{dialect.name}{req.path}", content=content, headers=headers)
@@ -80,7 +82,9 @@ def documented_error(dialect: Dialect, r: httpx.Response) -> None:
     schemas = [s for s in schemas if s]
     assert schemas, f"{dialect.name} documents no {r.status_code} anywhere"
     body = r.json()
-    assert any(jsonschema_rs.validator_for(s).is_valid(body) for s in schemas), f"{r.status_code} body does not match the documented error schema: {r.text[:300]}"
+    assert any(jsonschema_rs.validator_for(s).is_valid(body) for s in schemas), (
+        f"{r.status_code} body does not match the documented error schema: {r.text[:300]}"
+    )
 
 
 @pytest.mark.parametrize("case", list(CASES))
