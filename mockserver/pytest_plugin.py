@@ -14,11 +14,12 @@ Marker keyword arguments are :class:`mockserver.config.MockConfig` fields.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockserver.testing import LiveMockServer, MockVideoAPI
+if TYPE_CHECKING:  # imported lazily: pytest loads plugins before coverage starts measuring
+    from mockserver.testing import LiveMockServer, MockVideoAPI
 
 __all__ = ["videogen_mock", "videogen_mock_live"]
 
@@ -35,6 +36,8 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def videogen_mock(request: pytest.FixtureRequest) -> Iterator[MockVideoAPI]:
     """The mock in-process with a fake clock: ``.client``, ``.advance(s)``, ``.records()``."""
+    from mockserver.testing import MockVideoAPI
+
     with MockVideoAPI(**_options(request)) as mock:
         yield mock
 
@@ -42,5 +45,7 @@ def videogen_mock(request: pytest.FixtureRequest) -> Iterator[MockVideoAPI]:
 @pytest.fixture
 def videogen_mock_live(request: pytest.FixtureRequest) -> Iterator[LiveMockServer]:
     """The mock on a real loopback port with a fake clock: ``.url(dialect)``, ``.advance(s)``."""
+    from mockserver.testing import LiveMockServer
+
     with LiveMockServer(**_options(request)) as server:
         yield server
