@@ -74,7 +74,14 @@ class Pointer:
         root = copy.deepcopy(document) if document is not None else {}
         node = root
         for step, nxt in zip(self.steps, self.steps[1:], strict=False):
-            node = node[int(step)] if isinstance(node, list) else node.setdefault(step, [] if nxt.isdigit() else {})
+            fresh: Any = [] if nxt.isdigit() else {}
+            if not isinstance(node, list):
+                node = node.setdefault(step, fresh)
+            elif int(step) == len(node):  # one past the end: a new element
+                node.append(fresh)
+                node = fresh
+            else:
+                node = node[int(step)]
         last = self.steps[-1]
         if isinstance(node, list):
             index = int(last)
