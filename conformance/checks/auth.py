@@ -1,0 +1,186 @@
+"""Auth and isolation: no key, a malformed key, an unknown key, another account's key,
+and an id that names nothing, each answered with the error the dialect documents.
+
+Probes that could start a paid job (a create without a key) are sent only while the
+budget could absorb a server that wrongly accepts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from conformance.exchange import Exchange
+from conformance.failures import Severity, observed
+from conformance.identity import unknown_handle
+from conformance.session import Session
+from videogen.dialect import Operation
+from videogen.reading import create_request
+
+__all__ = ["create_probes", "download_probes", "poll_probes", "unknown_id_probe"]
+
+UNKNOWN_KEY = "conformance-kit-unknown-key-0000"
+
+
+def _malformed(session: Session, op: Operation) -> dict[str, str]:
+    """The credential slot filled the wrong way: a non-Bearer scheme, or an empty key."""
+    for name in op.security:
+        scheme = session.dialect.security_schemes[name]
+        if scheme.get("type") == "http":
+            return {"Authorization": "Basic Y29uZm9ybWFuY2U6a2l0"}
+        if scheme.get("type") == "apiKey" and scheme.get("in", "header") == "header":
+            return {str(scheme["name"]): ""}
+    return {}
+
+
+def judge(
+    session: Session,
+    check: str,
+    exchange: Exchange,
+    *,
+    allowed: Iterable[int],
+    meaning: str,
+    target: str | None = None,
+    leak: str = "served the request",
+) -> None:
+    """Pass when the status is one of ``allowed``; a 2xx or 5xx is critical, another 4xx medium."""
+    codes = sorted(set(allowed))
+    status = exchange.status
+    expected = f"{' or '.join(map(str, codes))} ({meaning})"
+    if status in codes:
+        session.ledger.passed(check, target or exchange.target)
+        return
+    if status is not None and 200 <= status < 300:
+        severity, title = Severity.CRITICAL, leak
+    elif status is None or status >= 500:
+        severity, title = Severity.CRITICAL, "a server error instead of the documented error" if status else "no answer"
+    elif 400 <= status < 500:
+        severity, title = Severity.MEDIUM, f"{status} instead of the documented {expected}"
+    else:
+        severity, title = Severity.HIGH, f"{status} instead of the documented {expected}"
+    session.ledger.failed(observed(check, exchange, severity=severity, title=title, expected=expected, target=target))
+
+
+def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> Exchange:
+    """Poll a well-formed id that names nothing; the first request of a run."""
+    model = path_params.get("model", "") or session.example_model()
+    unknown = unknown_handle(session.dialect, None, model=model, now_s=int(session.client.epoch()))
+    exchange = session.poll(unknown, path_params, key=session.config.api_key)
+    if exchange.status is not None:
+        judge(
+            session,
+            "auth.unknown_id",
+            exchange,
+            allowed=[session.kind_code("not_found")],
+            meaning="not found",
+            leak="an unknown id was served",
+        )
+    return exchange
+
+
+def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, str]) -> None:
+    """Read-only probes on the poll: a real handle when there is one, else a made-up one."""
+    model = path_params.get("model", "") or session.example_model()
+    params = {**path_params, "model": model} if model else dict(path_params)
+    subject = handle or unknown_handle(session.dialect, None, model=model, now_s=int(session.client.epoch()))
+    if handle is not None:  # the same token changed: an id shaped exactly like a live one
+        twin = unknown_handle(session.dialect, handle, model=model, now_s=0)
+        not_found = session.kind_code("not_found")
+        judge(
+            session,
+            "auth.unknown_id",
+            session.poll(twin, params, key=session.config.api_key),
+            allowed=[not_found],
+            meaning="not found",
+            leak="an unknown id was served",
+        )
+    _, op = session.poll_request(subject, params)
+    missing, invalid, not_found = session.kind_code("missing_key"), session.kind_code("invalid_key"), session.kind_code("not_found")
+    if op.security:
+        judge(
+            session,
+            "auth.missing_key",
+            session.poll(subject, params, key=None),
+            allowed=[missing],
+            meaning="missing key",
+            leak="served without a key",
+        )
+        malformed = session.poll(subject, params, key=None, headers=_malformed(session, op))
+        judge(
+            session, "auth.invalid_key", malformed, allowed=[missing, invalid], meaning="malformed key", leak="served with a malformed key"
+        )
+        wrong = session.poll(subject, params, key=UNKNOWN_KEY)
+        judge(
+            session,
+            "auth.invalid_key",
+            wrong,
+            allowed=[invalid, not_found],
+            meaning="unknown key",
+            leak="served another key's operation to an unknown key",
+        )
+    else:
+        for check in ("auth.missing_key", "auth.invalid_key"):
+            session.ledger.skipped(check, op.operation_id, "the poll is documented without security")
+    other = session.config.other_api_key
+    if other is None:
+        session.ledger.skipped("auth.isolation", op.operation_id, "pass --other-api-key to check isolation between keys")
+    elif handle is None:
+        session.ledger.skipped("auth.isolation", op.operation_id, "no operation was created to hide from the other key")
+    else:
+        exchange = session.poll(handle, params, key=other)
+        if exchange.status == invalid != not_found:
+            session.ledger.skipped("auth.isolation", op.operation_id, f"the target refused --other-api-key ({invalid}): pass a working key")
+            return
+        judge(
+            session,
+            "auth.isolation",
+            exchange,
+            allowed=[not_found],
+            meaning="not found, as for an unknown id",
+            leak="another key's operation was served",
+        )
+
+
+def create_probes(session: Session) -> None:
+    """A create without a key: free when refused, so sent only while the budget has room."""
+    op = session.create_op
+    if not op.security:
+        session.ledger.skipped("auth.missing_key", op.operation_id, "the create is documented without security")
+        return
+    if session.budget.left <= 0:
+        session.ledger.skipped(
+            "auth.missing_key", op.operation_id, "no create left in --max-creates to absorb a create the server might accept"
+        )
+        return
+    request = create_request(session.dialect)
+    exchange = session.send(request.method, request.path, key=None, op=op, json_body=request.json)
+    if exchange.status is not None and 200 <= exchange.status < 300:
+        session.budget.spend(unexpected=True)
+    missing = session.kind_code("missing_key")
+    judge(session, "auth.missing_key", exchange, allowed=[missing], meaning="missing key", leak="a paid job started without a key")
+
+
+def download_probes(session: Session, urls: list[str]) -> None:
+    """A secured result URL is refused without a key and to another key."""
+    for url in urls[:1]:
+        matched = session.routes.match("GET", url)
+        if matched is None or not matched[0].security:
+            continue  # a public (signed) link: anyone holding it may fetch it
+        op = matched[0]
+        judge(
+            session,
+            "auth.missing_key",
+            session.send("GET", url, key=None, op=op),
+            allowed=[session.kind_code("missing_key")],
+            meaning="missing key",
+            leak="a result was served without a key",
+        )
+        if session.config.other_api_key:
+            exchange = session.send("GET", url, key=session.config.other_api_key, op=op)
+            judge(
+                session,
+                "auth.isolation",
+                exchange,
+                allowed=[session.kind_code("not_found")],
+                meaning="not found",
+                leak="another key's result was served",
+            )

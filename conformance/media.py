@@ -1,0 +1,56 @@
+"""Opening a downloaded video with a real demuxer and decoder (FFmpeg, through PyAV)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+
+__all__ = ["MediaError", "MediaInfo", "probe"]
+
+
+class MediaError(ValueError):
+    """The bytes are not an MP4 with a decodable video stream; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    codec: str
+    width: int
+    height: int
+    duration_s: float
+    frames: int
+
+
+def probe(data: bytes) -> MediaInfo:
+    """Demux every packet with FFmpeg's MP4 demuxer and decode the first frame."""
+    if not data:
+        raise MediaError("empty body")
+    try:
+        with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
+            if not container.streams.video:
+                raise MediaError("the MP4 has no video stream")
+            stream = container.streams.video[0]
+            packets, decoded, end = 0, False, 0.0
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                packets += 1
+                if packet.pts is not None and packet.duration is not None and packet.time_base is not None:
+                    end = max(end, float((packet.pts + packet.duration) * packet.time_base))
+                if not decoded:
+                    decoded = bool(packet.decode())
+            if not packets:
+                raise MediaError("the video stream has no packets")
+            if not decoded:  # a decoder with reordering delay hands frames out only when flushed
+                decoded = bool(stream.codec_context.decode(None))
+            if not decoded:
+                raise MediaError("no frame of the video stream decodes")
+            duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else end
+            if not duration and container.duration:
+                duration = container.duration / 1_000_000
+            ctx = stream.codec_context
+            return MediaInfo(str(ctx.name), int(ctx.width), int(ctx.height), duration, packets)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"FFmpeg cannot open it as MP4: {exc}") from None

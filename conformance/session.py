@@ -1,0 +1,146 @@
+"""One run's shared state: the dialect, the client, the ledger, the create budget.
+
+The session is the only thing the checks receive; it owns the HTTP client and
+knows how to put a key on a request the way the operation's security asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from conformance.checks.responses import ResponseConformance
+from conformance.client import Client
+from conformance.clock import Clock
+from conformance.config import RunConfig
+from conformance.exchange import Exchange, Redactor
+from conformance.failures import Ledger
+from conformance.routes import Routes
+from videogen.dialect import Dialect, Operation
+from videogen.pointer import MISSING
+from videogen.reading import PollRequest, create_request, credentials, poll_request
+
+__all__ = ["Budget", "NullObserver", "Observer", "Session"]
+
+
+class Observer(Protocol):
+    """Progress while a run goes on (the CLI draws it with rich; the API is silent)."""
+
+    def phase(self, name: str) -> None: ...
+
+    def job(self, label: str, state: str, elapsed: float) -> None: ...
+
+
+class NullObserver:
+    def phase(self, name: str) -> None:
+        return None
+
+    def job(self, label: str, state: str, elapsed: float) -> None:
+        return None
+
+
+@dataclass
+class Budget:
+    """Creates are paid: never more than ``limit`` accepted, counting ones that should have been refused."""
+
+    limit: int
+    spent: int = 0
+    unexpected: int = 0  # creates the server accepted although they were meant to be refused
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.spent
+
+    def spend(self, *, unexpected: bool = False) -> None:
+        self.spent += 1
+        self.unexpected += int(unexpected)
+
+
+class Session:
+    def __init__(
+        self,
+        config: RunConfig,
+        dialect: Dialect,
+        *,
+        clock: Clock,
+        transport: httpx.BaseTransport | None = None,
+        observer: Observer | None = None,
+    ) -> None:
+        self.config = config
+        self.dialect = dialect
+        self.read = dialect.read
+        self.clock = clock
+        self.observer = observer or NullObserver()
+        self.ledger = Ledger()
+        self.budget = Budget(config.max_creates)
+        self.routes = Routes(dialect, config.base_url)
+        self.client = Client(
+            config.base_url,
+            clock=clock,
+            redactor=Redactor(config.secrets),
+            rate_limit=config.rate_limit,
+            transport=transport,
+            request_timeout=config.request_timeout,
+            max_wait=min(config.timeout, 300.0),
+        )
+        self.client.listeners.append(ResponseConformance(dialect, self.ledger))
+        self.create_op = dialect.by_role("create")[0]
+        self.notes: list[str] = []
+
+    def close(self) -> None:
+        self.client.close()
+
+    def example_model(self) -> str:
+        """The model the document's example create names (in its path or its body)."""
+        request = create_request(self.dialect)
+        for inp in self.create_op.inputs:
+            if inp.name != "model":
+                continue
+            if inp.source.kind == "path":
+                return request.path_params.get(inp.source.key, "")
+            value = inp.source.pointer.get(request.json) if inp.source.pointer is not None else None
+            return value if isinstance(value, str) else ""
+        return ""
+
+    def kind_code(self, kind: str) -> int:
+        return self.dialect.error_kind(kind).code
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        *,
+        key: str | None,
+        op: Operation | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = MISSING,
+        content: bytes | None = None,
+        follow_redirects: bool = False,
+    ) -> Exchange:
+        """Send with ``key`` placed as ``op``'s security asks (never to a URL outside the base URL)."""
+        url = self.client.url(target)
+        if op is None:
+            matched = self.routes.match(method, url)
+            op = matched[0] if matched else None
+        chosen = dict(headers or {})
+        if key is not None and op is not None and op.security and self.client.is_ours(url):
+            extra_headers, query = credentials(self.dialect.security_schemes, op.security, key)
+            chosen.update(extra_headers)
+            if query:
+                url += ("&" if "?" in url else "?") + httpx.QueryParams(query).__str__()
+        return self.client.send(
+            method, url, headers=chosen, json_body=json_body, content=content, operation=op, follow_redirects=follow_redirects
+        )
+
+    def poll(self, handle: str, path_params: Mapping[str, str], *, key: str | None, headers: Mapping[str, str] | None = None) -> Exchange:
+        request, op = self.poll_request(handle, path_params)
+        body = request.json if request.json is not None else MISSING
+        return self.send(request.method, request.path, key=key, op=op, headers=headers, json_body=body)
+
+    def poll_request(self, handle: str, path_params: Mapping[str, str]) -> tuple[PollRequest, Operation]:
+        request = poll_request(self.read, handle, **dict(path_params))
+        matched = self.routes.match(request.method, request.path)
+        return request, matched[0] if matched else self.dialect.by_role("poll")[0]

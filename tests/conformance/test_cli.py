@@ -1,0 +1,90 @@
+"""``python -m conformance``: exit 0 conforms, 1 a check failed, 2 usage or configuration error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from mockserver.clock import VirtualClock
+from mockserver.testing import LiveMockServer, free_port
+
+FAST = ["--rate-limit", "0", "--poll-interval", "0.05", "--timeout", "30", "--fuzz-examples", "4"]
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveMockServer]:
+    with LiveMockServer(clock=VirtualClock(), time_scale=0.02, seed=9) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--spec", "acme", "--base-url", "http://127.0.0.1:9/acme", "--api-key", "k"], "is not a bundled dialect; expected one of"),
+        (["--spec", "gemini", "--base-url", "127.0.0.1:9", "--api-key", "k"], "--base-url must look like"),
+        (["--spec", "gemini", "--base-url", "http://127.0.0.1:9/gemini", "--api-key", "k", "--max-creates", "-1"], "--max-creates"),
+        (
+            ["--spec", "gemini", "--base-url", "http://127.0.0.1:9/gemini", "--api-key", "k", "--json", "/no/such/dir/r.json"],
+            "is not a directory",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_a_clear_message(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_missing_key_exits_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONFORMANCE_API_KEY", raising=False)
+    assert main(["run", "--spec", "gemini", "--base-url", "http://127.0.0.1:9/gemini"]) == 2
+    assert "--api-key is required" in capsys.readouterr().err
+
+
+def test_an_unreachable_base_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}/gemini"
+    assert main(["run", "--spec", "gemini", "--base-url", url, "--api-key", "k", "--quiet"]) == 2
+    assert "does not answer" in capsys.readouterr().err
+
+
+def test_checks_lists_every_check_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["checks"]) == 0
+    out = capsys.readouterr().out
+    assert "lifecycle.monotonic" in out and "auth.isolation" in out
+
+
+@pytest.mark.slow
+def test_a_conforming_endpoint_exits_0_and_writes_both_reports(
+    live: LiveMockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junit, report = tmp_path / "r.xml", tmp_path / "r.json"
+    args = ["run", "--spec", "tokenops", "--base-url", live.url("tokenops"), "--api-key", "k1", "--other-api-key", "k2", *FAST]
+    assert main([*args, "--junit", str(junit), "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "conforms" in out and "creates spent: 2 of 2" in out
+    data = json.loads(report.read_text())
+    assert data["conforms"] is True and data["creates"]["spent"] == 2
+    assert len(ET.parse(junit).getroot().findall(".//testcase")) == len(data["cases"])
+
+
+@pytest.mark.slow
+def test_the_wrong_dialect_exits_1_with_failures_by_check(live: LiveMockServer, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["run", "--spec", "xiexus", "--base-url", live.url("gemini"), "--api-key", "sk-live-7f3a", "--max-creates", "1", *FAST]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "does not conform" in out and "lifecycle.create" in out and "curl -sS" in out
+    assert "sk-live-7f3a" not in out and "$API_KEY" in out
+
+
+@pytest.mark.slow
+def test_python_dash_m_conformance_runs(live: LiveMockServer) -> None:
+    args = ["run", "--spec", "veo-relay", "--base-url", live.url("veo-relay"), "--api-key", "k1", "--quiet", *FAST]
+    done = subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "conforms" in done.stdout

@@ -1,0 +1,36 @@
+"""Trust, part two: every bug in the corpus is flagged by the right check, and only by it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conformance.conftest import DIALECTS, run_kit
+from tests.conformance.corpus import BUGS, CLEAN, Bug
+from tests.conformance.faulty import Hooks
+from videogen.dialect import Dialect
+
+
+def test_the_corpus_is_broad() -> None:
+    assert len(BUGS) >= 12
+    assert len({b.dialect for b in BUGS}) >= 3
+    assert len({b.id for b in BUGS}) == len(BUGS)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
+def test_each_bug_is_flagged_by_its_check(bug: Bug) -> None:
+    options = {"max_creates": 2, **bug.options}
+    report = run_kit(bug.dialect, bug.make(DIALECTS[bug.dialect]), **options)
+    assert bug.check in report.failed_checks, f"{bug.story}: not flagged by {bug.check}\n{report.summary()}"
+    false_alarms = report.failed_checks - {bug.check, *bug.also}
+    assert not false_alarms, f"{bug.story}: also failed {sorted(false_alarms)}\n{report.summary()}"
+    assert report.creates_spent <= report.max_creates
+    for failure in report.failures:
+        assert "key-1" not in failure.curl and "key-2" not in failure.curl, failure.curl
+
+
+@pytest.mark.parametrize(("name", "dialect", "make"), CLEAN, ids=[c[0] for c in CLEAN])
+def test_unusual_but_conforming_servers_pass(name: str, dialect: str, make: Callable[[Dialect], Hooks]) -> None:
+    report = run_kit(dialect, make(DIALECTS[dialect]), max_creates=2)
+    assert report.conforms, report.summary()
