@@ -14,6 +14,7 @@ import contextlib
 import copy
 import logging
 import random
+import re
 import sys
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -24,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
@@ -35,6 +37,15 @@ from videogen.dialect import Dialect, load_dialects
 from videogen.errors import ConfigError
 
 __all__ = ["create_app"]
+
+
+class _Mount(Mount):
+    """A mount whose path may hold any character: an id with ``%0A`` must still reach the
+    dialect, to get the vendor's own error rather than Starlette's plain-text 404."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
 def _enable_access_log() -> None:
@@ -77,7 +88,7 @@ def create_app(
     routes: list[Any] = [Route("/", _index(runtime), methods=["GET"]), Mount("/_mock", app=control_router(runtime))]
     for name, dialect in by_name.items():
         routes.append(Route(f"/{name}/openapi.json", _openapi(dialect, config), methods=["GET"]))
-        routes.append(Mount(f"/{name}", app=DialectApp(dialect, runtime)))
+        routes.append(_Mount(f"/{name}", DialectApp(dialect, runtime)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -70,6 +70,7 @@ CASES: dict[str, Callable[[httpx.Client, Dialect], httpx.Response]] = {
     "id with path traversal": lambda h, d: poll_raw(h, d, "..%2F..%2F..%2Fetc%2Fpasswd"),
     "id with invalid UTF-8": lambda h, d: poll_raw(h, d, "%ff%fe%fd"),
     "id with a NUL byte": lambda h, d: poll_raw(h, d, "ab%00cd"),
+    "id with a newline": lambda h, d: poll_raw(h, d, "ab%0Acd"),
     "unknown path": lambda h, d: h.get(f"/{d.name}/v9/nothing/here", headers=flow.auth(d, "k")),
 }
 
