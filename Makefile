@@ -6,7 +6,7 @@ SDK3   := .venv-genai3
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: setup serve test test-fast check lint typecheck bench clean system-deps
+.PHONY: setup serve test test-fast check lint typecheck bench conform clean system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ check: lint typecheck test
 
 bench: setup system-deps
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# The conformance kit against the mock, every bundled dialect, reports in reports/.
+conform: setup
+	@mkdir -p reports
+	@$(BIN)/python -m mockserver serve --port $(PORT) --time-scale 0.02 --seed 1 & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1.5; status=0; \
+	for d in gemini tokenops xiexus veo-relay vertex; do \
+	  $(BIN)/python -m conformance run --spec $$d --base-url http://127.0.0.1:$(PORT)/$$d --api-key key-a \
+	    --other-api-key key-b --max-creates 3 --failure-suffix ' [mock:fail]' --rate-limit 100 --poll-interval 0.2 \
+	    --junit reports/$$d.xml --json reports/$$d.json || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) $(SDK3) .pytest_cache .mypy_cache .ruff_cache .coverage
