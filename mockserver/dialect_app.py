@@ -110,10 +110,10 @@ class Endpoint:
     async def handle(self, request: Request, path_params: dict[str, str], query: Mapping[str, str] | None = None) -> Response:
         headers = request.headers
         query = request.query_params if query is None else query
-        request.state.fault = NO_FAULT
-        request.state.header_faults = self.header_faults(headers)
+        request.scope["videogen.fault"] = NO_FAULT
+        request.scope["videogen.header_faults"] = self.header_faults(headers)
         hop = query.get(HOP) if self.op.role == "download" else None
-        request.state.hop = hop
+        request.scope["videogen.hop"] = hop
         keys: KeyReader | None = self.keys
         if hop is not None:
             # A redirect's signed URL carries its own authority, unless it was issued
@@ -139,7 +139,7 @@ class Endpoint:
                 "invalid_request", f"Request contains {len(parsed.violations)} invalid argument(s): {listed}", parsed.violations
             )
         response = await self.handler(parsed, owner, request)
-        fault: Decision = request.state.fault
+        fault: Decision = request.scope["videogen.fault"]
         if fault.drop or fault.keep is not None or fault.bytes_per_s:
             return FaultyResponse(response, fault)
         return response
@@ -156,11 +156,12 @@ class Endpoint:
     async def inject(self, request: Request, model: str | None, owner: str) -> Decision:
         """Draw this request's faults, wait out any latency, and raise the chosen error."""
         runtime = self.runtime
-        if not runtime.faults.rules and not request.state.header_faults:
+        header_faults = request.scope["videogen.header_faults"]
+        if not runtime.faults.rules and not header_faults:
             return NO_FAULT
         now = await runtime.now()
-        fault = runtime.faults.decide(self.dialect.name, self.op.role, model, owner=owner, now=now, extra=request.state.header_faults)
-        request.state.fault = fault
+        fault = runtime.faults.decide(self.dialect.name, self.op.role, model, owner=owner, now=now, extra=header_faults)
+        request.scope["videogen.fault"] = fault
         if fault.latency_s:
             await asyncio.sleep(fault.latency_s)
         if fault.retry_after is not None:
@@ -216,6 +217,10 @@ class Endpoint:
         fault = await self.inject(request, model if isinstance(model, str) else None, owner)
         now = await self.runtime.now()
         record = self.sim.plan(self.op, parsed, owner=owner, scenario=scenario, now=now)
+        # A seeded generator replays its tokens after a restart on a durable store:
+        # never let a new operation overwrite an answered one.
+        while await self.runtime.store.get(record.token) is not None:
+            record.token = self.sim.new_token()
         if fault.fail_after is not None:
             record.outcome, record.running_s = "failed", fault.fail_after
         elif fault.filtered_empty:
@@ -254,7 +259,7 @@ class Endpoint:
         raw = read_source(self.op.file_source, parsed)
         located = self.sim.locate_file(str(raw)) if isinstance(raw, str) else None
         record = await self.runtime.store.get(located[0]) if located else None
-        hop: str | None = request.state.hop
+        hop: str | None = request.scope["videogen.hop"]
         if record is not None and hop is not None and hop != hop_value(str(raw), hop.startswith("k")):
             record = None  # a forged or stale signed URL
         must_own = (self.keys.required and hop is None) or (hop is not None and hop.startswith("k"))

@@ -7,7 +7,7 @@ derived from it and the clock by :mod:`mockserver.lifecycle`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -31,7 +31,8 @@ class OperationRecord:
     forced_at: float | None = None
 
     def to_json(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        # orjson serialises a dataclass itself, field by field, without asdict's deep copy.
+        return orjson.dumps(self)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> OperationRecord:

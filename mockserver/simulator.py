@@ -23,6 +23,7 @@ __all__ = ["Simulator", "video_size"]
 
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 MAX_SIDE = 1920
+_IDENTITY_CACHE = 100_000
 
 
 def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
@@ -69,11 +70,27 @@ class Simulator:
         self.rng = rng
         self.time_scale = time_scale
         self.fps = int(dialect.defaults.get("fps", 24))
+        self._identities: dict[str, dict[str, Any]] = {}
+        failed = dialect.outcomes.get("failed", {})
+        self._error = {
+            "code": failed.get("code", 500),
+            "reason": failed.get("reason", ""),
+            "message": failed.get("message", "generation failed"),
+        }
+        filtered = dialect.outcomes.get("filtered", {})
+        self._filter_reasons = list(filtered.get("reasons", ["The request was blocked by the safety filter."]))
+        self._filter_code = filtered.get("code", 400)
 
     # -- create ---------------------------------------------------------------
 
     def new_token(self) -> str:
-        return "".join(self.rng.choice(_TOKEN_ALPHABET) for _ in range(12))
+        """Twelve characters of [a-z0-9] (about 62 random bits), from one draw of the seeded generator."""
+        n = self.rng.getrandbits(62)
+        out = []
+        for _ in range(12):
+            n, digit = divmod(n, 36)
+            out.append(_TOKEN_ALPHABET[digit])
+        return "".join(out)
 
     def plan(self, op: Operation, parsed: Parsed, *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
         inputs: dict[str, Any] = {}
@@ -110,10 +127,20 @@ class Simulator:
     # -- identity -------------------------------------------------------------
 
     def identity(self, record: OperationRecord) -> dict[str, Any]:
-        ctx: dict[str, Any] = {**record.vars, "model": record.model, "token": record.token, "created_s": int(record.created_at)}
-        ctx["id"] = self.dialect.id_template.render(ctx)
-        ctx["name"] = self.dialect.name_template.render(ctx)
-        return ctx
+        """The record's identity fields (``id``, ``name`` and what they are built from).
+
+        They never change after create, so they are rendered once per operation and
+        kept in a bounded cache; callers get a copy they may extend.
+        """
+        cached = self._identities.get(record.token)
+        if cached is None:
+            cached = {**record.vars, "model": record.model, "token": record.token, "created_s": int(record.created_at)}
+            cached["id"] = self.dialect.id_template.render(cached)
+            cached["name"] = self.dialect.name_template.render(cached)
+            if len(self._identities) >= _IDENTITY_CACHE:
+                self._identities.clear()
+            self._identities[record.token] = cached
+        return dict(cached)
 
     def locate(self, value: str) -> tuple[str, dict[str, str]] | None:
         """Parse a public id or resource name into (token, the other identity fields)."""
@@ -137,31 +164,33 @@ class Simulator:
         return state_at(record, now)
 
     def context(self, record: OperationRecord, snap: Snapshot, base_url: str) -> dict[str, Any]:
-        ctx = self.identity(record)
-        inputs = record.inputs
+        """The template context; fields that cost something are computed only if a template reads them."""
+        ctx = _Context(self.identity(record))
         ctx.update(
             vars=record.vars,
-            input=inputs,
+            input=record.inputs,
             state=snap.state,
             progress=snap.progress,
             base_url=base_url,
             created_ms=int(record.created_at * 1000),
-            created_iso=_iso(record.created_at),
             updated_s=int(snap.since),
             updated_ms=int(snap.since * 1000),
-            updated_iso=_iso(snap.since),
-            videos=self.videos(record, ctx, base_url) if snap.state == "succeeded" else [],
+            error=self._error,
         )
-        failed = self.dialect.outcomes.get("failed", {})
-        ctx["error"] = {
-            "code": failed.get("code", 500),
-            "reason": failed.get("reason", ""),
-            "message": failed.get("message", "generation failed"),
-        }
-        filtered = self.dialect.outcomes.get("filtered", {})
-        reasons = list(filtered.get("reasons", ["The request was blocked by the safety filter."]))
-        ctx["filter"] = {"count": inputs.get("count", 1), "reasons": reasons, "reason": reasons[0], "code": filtered.get("code", 400)}
+        ctx.lazy = (self, record, snap, base_url)
         return ctx
+
+    def _lazy(self, key: str, record: OperationRecord, snap: Snapshot, base_url: str, ctx: dict[str, Any]) -> Any:
+        if key == "created_iso":
+            return _iso(record.created_at)
+        if key == "updated_iso":
+            return _iso(snap.since)
+        if key == "videos":
+            return self.videos(record, ctx, base_url) if snap.state == "succeeded" else []
+        if key == "filter":
+            reasons = self._filter_reasons
+            return {"count": record.inputs.get("count", 1), "reasons": list(reasons), "reason": reasons[0], "code": self._filter_code}
+        raise KeyError(key)
 
     def videos(self, record: OperationRecord, ident: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
         inputs = record.inputs
@@ -202,6 +231,18 @@ class Simulator:
         if not parts or "token" not in parts or not str(parts.get("index", "")).isdigit():
             return None
         return parts["token"], int(parts["index"])
+
+
+class _Context(dict[str, Any]):
+    """A template context whose costly fields (ISO times, result lists) are made on first read."""
+
+    lazy: tuple[Simulator, OperationRecord, Snapshot, str]
+
+    def __missing__(self, key: str) -> Any:
+        sim, record, snap, base_url = self.lazy
+        value = sim._lazy(key, record, snap, base_url, self)
+        self[key] = value
+        return value
 
 
 class _Video(dict[str, Any]):

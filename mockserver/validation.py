@@ -146,7 +146,7 @@ class RequestValidator:
             message = f"JSON nested deeper than {MAX_JSON_DEPTH} levels" if "depth" in str(exc) else f"malformed JSON: {exc}"
             violations.append(Violation("body", message))
             return None
-        if _too_deep(document, MAX_JSON_DEPTH):
+        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(document, MAX_JSON_DEPTH):
             violations.append(Violation("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels"))
             return None
         assert self.body_validator is not None

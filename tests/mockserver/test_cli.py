@@ -83,10 +83,14 @@ def test_sqlite_keeps_every_answered_create_across_kill_9(tmp_path: Path) -> Non
         names = [create(base, f"clip {i}") for i in range(20)]
         assert httpx.post(f"{base}/_mock/clock/advance", json={"seconds": 3600}).status_code == 200
         before = [poll(base, n).json() for n in names]
-    # the process was killed with SIGKILL; start a new one on the same file
-    with serve("--store", store, "--seed", "3", port=port) as base:
+    # the process was killed with SIGKILL; start a new one on the same file, with the
+    # same seed, so its generator replays the same tokens
+    with serve("--store", store, "--seed", "2", port=port) as base:
         after = [poll(base, n).json() for n in names]
-    assert after == before
+        fresh = [create(base, f"new clip {i}") for i in range(20)]
+        still = [poll(base, n).json() for n in names]
+    assert after == before == still, "a replayed token must never overwrite an answered operation"
+    assert not set(fresh) & set(names)
     assert all(body["done"] is True for body in after), "the clock offset survived the restart too"
 
 
