@@ -48,8 +48,13 @@ typecheck: setup
 
 check: lint typecheck test
 
+# wrk (Debian) drives the load; Prism comes from npm on first use (benchmarks/.prism).
 bench: setup system-deps
-	$(BIN)/python -m benchmarks $(ARGS)
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (Debian package)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || { echo "could not install wrk: run as root, or install it yourself"; exit 1; }; }
+	$(BIN)/python -m benchmarks --prism --redis --json benchmarks/last-run.json $(ARGS)
+	$(BIN)/python -m benchmarks.loadtest --operations 10000
 
 # The conformance kit against the mock, every bundled dialect, reports in reports/.
 conform: setup
