@@ -15,14 +15,14 @@ from typing import Any, Literal
 
 import yaml
 
-# libyaml's loader when PyYAML was built with it (several times faster at start-up).
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 from videogen.errors import SpecError, TemplateError
 from videogen.extension import check_extensions
 from videogen.pointer import Pointer
 from videogen.refs import resolve_refs
 from videogen.template import Template, compile_template
+
+# libyaml's loader when PyYAML was built with it (several times faster at start-up).
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 __all__ = [
     "Dialect",
@@ -243,7 +243,7 @@ def load_dialect(path: Path) -> Dialect:
     """Load, check and compile one dialect document; raises :class:`SpecError`."""
     source = str(path)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise SpecError(source, "", f"cannot read YAML: {exc}") from None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
