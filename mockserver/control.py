@@ -23,10 +23,11 @@ from mockserver.faults import KINDS, FaultError, FaultRule
 from mockserver.lifecycle import RANK, TERMINAL, state_at
 from mockserver.record import OperationRecord
 from mockserver.runtime import Runtime
+from videogen.dialect import YAML_LOADER
 
 __all__ = ["CONTROL_SPEC", "control_router", "render_metrics", "summary"]
 
-CONTROL_SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "control.yaml").read_text(encoding="utf-8"))
+CONTROL_SPEC: dict[str, Any] = yaml.load((Path(__file__).parent / "control.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
 _LOOPBACK = ("127.", "::1", "localhost", "testclient")
 
 
@@ -130,12 +131,14 @@ def control_router(runtime: Runtime) -> Router:
         limit_raw = request.query_params.get("limit", "1000")
         if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100_000:
             return _error(400, f"limit must be an integer from 1 to 100000, got {limit_raw!r}")
+        state = request.query_params.get("state")
+        if state is not None and state not in RANK:
+            return _error(400, f"unknown state {state!r}; expected one of: {', '.join(RANK)}")
         key = request.query_params.get("api_key")
         now = await runtime.now()
         records = await runtime.store.list(dialect, int(limit_raw))
         if key is not None:
             records = [r for r in records if r.owner == owner_of(key)]
-        state = request.query_params.get("state")
         items = [summary(runtime, r, now) for r in records]
         if state is not None:
             items = [i for i in items if i["state"] == state]
