@@ -10,10 +10,12 @@ to the document that describes it (status code, content type, headers, body sche
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import hypothesis.strategies as st
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -32,11 +34,16 @@ from schemathesis.specs.openapi.checks import (
 from mockserver.testing import LiveMockServer
 from tests import flow
 from tests.conftest import DIALECTS
+from videogen.reading import create_request, results_of
 
 pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 40  # per operation and mode
 KEY = "fuzz-key"
+OTHER_KEY = "fuzz-key-2"
+# Each request carries the key, a key the server refuses, or none: a secured operation
+# must refuse the last two with one of its documented errors (401, 403, or tokenops' 400).
+CREDENTIALS = ("key", "key", "wrong key", "no key")
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 DOCUMENTS = ["_mock", *sorted(DIALECTS)]
 # positive_data_acceptance is left out on purpose: a schema-valid request may name an
@@ -61,7 +68,7 @@ SETTINGS = settings(
 
 
 def serve() -> LiveMockServer:
-    return LiveMockServer(DIALECTS.values(), seed=1)
+    return LiveMockServer(DIALECTS.values(), seed=1, api_keys=frozenset({KEY, OTHER_KEY}))
 
 
 @pytest.fixture(scope="module")
@@ -87,21 +94,30 @@ def load(s: LiveMockServer, document: str) -> Any:
     return schema
 
 
+def secured(operation: Any) -> bool:
+    requirements = operation.definition.raw.get("security", operation.schema.raw_schema.get("security", []))
+    return bool(requirements) and all(requirements)  # an empty requirement ({}) makes the key optional
+
+
 def fuzz(schema: Any, mode: GenerationMode, base_url: str, headers: dict[str, str]) -> int:
     """Fuzz every operation of ``schema`` and return how many requests were sent; the first
     failing check raises a FailureGroup with a curl reproduction."""
-    sent = 0
+    sent: Counter[str] = Counter()
     dry: list[str] = []
+    by_credential = {"key": headers, "wrong key": {k: v.replace(KEY, f"not-{KEY}") for k, v in headers.items()}, "no key": {}}
     for result in schema.get_all_operations():
         operation = result.ok()
 
         @SETTINGS
-        @given(case=operation.as_strategy(generation_mode=mode))
-        def one(case: Any) -> None:
-            nonlocal sent
-            response = case.call(base_url=base_url, headers=headers)
-            sent += 1
-            case.validate_response(response, checks=CHECKS, headers=headers)
+        @given(case=operation.as_strategy(generation_mode=mode), credential=st.sampled_from(CREDENTIALS))
+        def one(case: Any, credential: str) -> None:
+            credential = credential if headers else "no key"  # the control API takes no key
+            sent_headers = by_credential[credential]
+            response = case.call(base_url=base_url, headers=sent_headers)
+            sent[credential] += 1
+            case.validate_response(response, checks=CHECKS, headers=sent_headers)
+            if credential != "key" and secured(case.operation):
+                assert response.status_code >= 400, f"{case.operation.label} answered {response.status_code} to a request with {credential}"
 
         try:
             one()
@@ -110,8 +126,9 @@ def fuzz(schema: Any, mode: GenerationMode, base_url: str, headers: dict[str, st
             # free-form string in the path): only the negative mode may run dry.
             assert mode is GenerationMode.NEGATIVE, f"no valid input for {operation.label}"
             dry.append(operation.label)
-    print(f"[fuzz] {schema.raw_schema['info']['title']} {mode.value}: {sent} requests; nothing to negate in {dry or 'none'}")
-    return sent
+    title = schema.raw_schema["info"]["title"]
+    print(f"[fuzz] {title} {mode.value}: {sent.total()} requests {dict(sent)}; nothing to negate in {dry or 'none'}")
+    return sent.total()
 
 
 @pytest.mark.parametrize("mode", MODES, ids=str)
@@ -168,6 +185,47 @@ def test_the_checks_have_teeth(server: LiveMockServer) -> None:
     doctored = schemathesis.openapi.from_dict(document)
     with pytest.raises(FailureGroup, match="Undocumented status code"):
         fuzz(doctored, GenerationMode.POSITIVE, mount(server, "gemini"), auth_for("gemini"))
+
+
+SCENARIOS = ("", " [mock:fail]", " [mock:filtered]", " [mock:never]")
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_every_state_and_download_conforms(server: LiveMockServer, name: str) -> None:
+    """Random requests rarely name a real operation, and the stateful phase links only two
+    documents and never moves the clock: so every create operation, every state's poll
+    (as the owner and as another key) and every download (whole, a range, an unsatisfiable
+    range, another key, no key) is judged here by the same schemathesis checks."""
+    dialect, schema, checked = DIALECTS[name], load(server, name), 0
+    checks = [c for c in CHECKS if c is not negative_data_rejection]
+
+    def judge(response: httpx.Response) -> None:
+        nonlocal checked
+        path = response.request.url.path.removeprefix(f"/{name}")
+        operation = schema.find_operation_by_path(response.request.method, path)
+        assert operation is not None, f"no documented operation for {response.request.method} {path}"
+        operation.Case().validate_response(response, checks=checks)
+        checked += 1
+
+    with httpx.Client(base_url=server.base_url) as client:
+        for create in dialect.by_role("create"):
+            req = create_request(dialect, operation=create)
+            judge(client.request(req.method, f"/{name}{req.path}", json=req.json, headers=flow.auth(dialect, KEY)))
+        for suffix in SCENARIOS:
+            f = flow.start(client, dialect, KEY, prompt_suffix=suffix)
+            for seconds in (0, 1.5, 3, 600):
+                server.advance(seconds)
+                judge(flow.poll(client, f, KEY))
+                judge(flow.poll(client, f, OTHER_KEY))
+            refs = (results_of(dialect.read, f.bodies[-1]) or []) if f.states[-1] == "succeeded" else []
+            for url in [ref.url for ref in refs if ref.url]:
+                target = url.removeprefix(server.url(name))
+                for extra in ({}, {"range": "bytes=0-99"}, {"range": "bytes=99999999-"}):
+                    judge(client.get(f"/{name}{target}", headers={**flow.auth(dialect, KEY), **extra}))
+                judge(client.get(f"/{name}{target}", headers=flow.auth(dialect, OTHER_KEY)))
+                judge(client.get(f"/{name}{target}"))
+    print(f"[fuzz] {name}: {checked} answers judged, in every state and from every download")
+    assert checked >= len(SCENARIOS) * 4 * 2
 
 
 # Regressions: what the fuzzing found.
