@@ -1,7 +1,8 @@
 """The default store: a dict in this process.
 
-Records are kept serialised (about 400 bytes each instead of a few KB of Python
-objects), which is what lets one process hold a million operations.
+Records are kept serialised as compact JSON rows (``OperationRecord.to_row``: about
+300 bytes each instead of a few KB of Python objects), which is what lets one
+process hold a million operations.
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ class MemoryStore:
 
     async def put(self, record: OperationRecord) -> None:
         # orjson hands back bytes inside its 4 KB write buffer; copying trims them to their
-        # length (about 450 bytes instead of 4 KB per stored operation).
-        self._records[record.token] = memoryview(record.to_json()).tobytes()
+        # length (about 300 bytes instead of 4 KB per stored operation).
+        self._records[record.token] = memoryview(record.to_row()).tobytes()
 
     async def get(self, token: str) -> OperationRecord | None:
         data = self._records.get(token)
-        return None if data is None else OperationRecord.from_json(data)
+        return None if data is None else OperationRecord.from_row(data)
 
     async def list(self, dialect: str | None = None, limit: int = 1000) -> list[OperationRecord]:
         out: list[OperationRecord] = []
         for data in self._records.values():  # dicts keep insertion order: creation order
-            record = OperationRecord.from_json(data)
+            record = OperationRecord.from_row(data)
             if dialect is None or record.dialect == dialect:
                 out.append(record)
                 if len(out) >= limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import orjson
 import pytest
 import redis.asyncio
 
@@ -56,6 +58,18 @@ def drive(make_store: StoreFactory, body: Callable[[Store], Awaitable[None]]) ->
 
 def tokens(records: list[OperationRecord]) -> list[str]:
     return [r.token for r in records]
+
+
+@pytest.mark.parametrize("form", ["json", "row"])
+def test_both_serialised_forms_round_trip_every_field(form: str) -> None:
+    """The memory store keeps the compact row (fields by position), the shared stores the
+    JSON object; a field added to the record but not to a form must fail here."""
+    original = record("tok-rt", forced_state="failed", forced_at=1_767_225_700.5)
+    again = OperationRecord.from_json(original.to_json()) if form == "json" else OperationRecord.from_row(original.to_row())
+    assert again == original
+    assert [getattr(again, f) for f in OperationRecord.__slots__] == [getattr(original, f) for f in OperationRecord.__slots__]
+    if form == "row":  # every field has its position, even one left at its default
+        assert len(orjson.loads(original.to_row())) == len(dataclasses.fields(OperationRecord))
 
 
 # --- the contract, against every backend --------------------------------------------------
