@@ -6,6 +6,7 @@ digest of the key, so neither records nor logs contain one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from videogen.dialect import Operation
 __all__ = ["KeyReader", "owner_of"]
 
 
+@functools.lru_cache(maxsize=1024)  # every request digests its key; a client sends the same few keys
 def owner_of(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 

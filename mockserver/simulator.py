@@ -24,6 +24,9 @@ __all__ = ["Simulator", "video_size"]
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 MAX_SIDE = 1920
 _IDENTITY_CACHE = 100_000
+# Context fields that change while an operation runs; a result URL that reads none
+# of them is the same on every poll, so it is built once per operation.
+_MOVING = frozenset({"state", "progress", "updated_s", "updated_ms", "updated_iso", "videos", "filter"})
 
 
 def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
@@ -71,6 +74,8 @@ class Simulator:
         self.time_scale = time_scale
         self.fps = int(dialect.defaults.get("fps", 24))
         self._identities: dict[str, dict[str, Any]] = {}
+        self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
+        self._results_stay = dialect.result_url is None or not dialect.result_url.names & _MOVING
         failed = dialect.outcomes.get("failed", {})
         self._error = {
             "code": failed.get("code", 500),
@@ -132,6 +137,10 @@ class Simulator:
         They never change after create, so they are rendered once per operation and
         kept in a bounded cache; callers get a copy they may extend.
         """
+        return dict(self._identity(record))
+
+    def _identity(self, record: OperationRecord) -> dict[str, Any]:
+        """The cached identity itself, for readers that neither keep nor change it."""
         cached = self._identities.get(record.token)
         if cached is None:
             cached = {**record.vars, "model": record.model, "token": record.token, "created_s": int(record.created_at)}
@@ -140,7 +149,7 @@ class Simulator:
             if len(self._identities) >= _IDENTITY_CACHE:
                 self._identities.clear()
             self._identities[record.token] = cached
-        return dict(cached)
+        return cached
 
     def locate(self, value: str) -> tuple[str, dict[str, str]] | None:
         """Parse a public id or resource name into (token, the other identity fields)."""
@@ -155,7 +164,7 @@ class Simulator:
 
     def matches(self, record: OperationRecord, fields: dict[str, Any]) -> bool:
         """Whether every identity field named in the request agrees with the record."""
-        ident = self.identity(record)
+        ident = self._identity(record)
         return all(str(ident.get(k)) == str(v) for k, v in fields.items() if k in ident)
 
     # -- poll -----------------------------------------------------------------
@@ -165,7 +174,7 @@ class Simulator:
 
     def context(self, record: OperationRecord, snap: Snapshot, base_url: str) -> dict[str, Any]:
         """The template context; fields that cost something are computed only if a template reads them."""
-        ctx = _Context(self.identity(record))
+        ctx = _Context(self._identity(record))  # a copy: the context is extended below
         ctx.update(
             vars=record.vars,
             input=record.inputs,
@@ -193,6 +202,19 @@ class Simulator:
         raise KeyError(key)
 
     def videos(self, record: OperationRecord, ident: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+        """The results' template fields. They are fixed once an operation exists, so they are
+        built on its first poll and kept in a bounded cache; each call gets fresh dicts."""
+        key = (record.token, base_url)
+        fields = self._results.get(key) if self._results_stay else None
+        if fields is None:
+            fields = self._videos(record, ident, base_url)
+            if self._results_stay:
+                if len(self._results) >= _IDENTITY_CACHE:
+                    self._results.clear()
+                self._results[key] = fields
+        return [_Video(f) for f in fields]
+
+    def _videos(self, record: OperationRecord, ident: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
         inputs = record.inputs
         w, h, dur, fps = int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"])
         storage = inputs.get("storage_uri")
@@ -205,7 +227,7 @@ class Simulator:
                 else None
             )
             out.append(
-                _Video(
+                dict(
                     index=index,
                     file=file,
                     url=url,

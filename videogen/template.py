@@ -33,6 +33,17 @@ Render = Callable[[Mapping[str, Any]], Any]
 
 
 def _lookup(path: tuple[str, ...], where: str) -> Render:
+    if len(path) == 1:  # the common case, without the loop
+        (key,) = path
+
+        def get_one(ctx: Mapping[str, Any]) -> Any:
+            try:
+                return ctx[key]
+            except (KeyError, TypeError):
+                raise TemplateError(f"{where}: no value for {{{key}}}") from None
+
+        return get_one
+
     def get(ctx: Mapping[str, Any]) -> Any:
         node: Any = ctx
         for step in path:
@@ -88,13 +99,13 @@ def _note(path: str, names: set[str], bound: frozenset[str]) -> tuple[str, ...]:
     return steps
 
 
-
 def _constant(text: str) -> Render:
     return lambda ctx: text
 
 
 def _as_text(get: Render) -> Render:
     return lambda ctx: str(get(ctx))
+
 
 def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) -> Render:
     whole = _WHOLE.fullmatch(text)
@@ -122,8 +133,8 @@ def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) 
     if "{" in tail or "}" in tail:
         raise TemplateError(f"{where}: unbalanced brace in {text!r}")
     if tail:
-        pieces.append(lambda ctx: tail)
-    return lambda ctx: "".join(p(ctx) for p in pieces)
+        pieces.append(_constant(tail))
+    return lambda ctx: "".join([p(ctx) for p in pieces])  # a list joins faster than a generator
 
 
 def _compile_dict(node: dict[Any, Any], where: str, names: set[str], bound: frozenset[str]) -> Render:
@@ -153,11 +164,21 @@ def _compile_each(node: dict[str, Any], where: str, names: set[str], bound: froz
     item = _compile_dict(body, f"{where}/$each", names, bound | {var})
 
     def render(ctx: Mapping[str, Any]) -> list[Any]:
-        out = []
-        for element in items(ctx):
-            scope = dict(ctx)
-            scope[var] = element
-            out.append(item(scope))
-        return out
+        return [item(_Bound(ctx, var, element)) for element in items(ctx)]
 
     return render
+
+
+class _Bound(dict[str, Any]):
+    """The context with a loop variable bound. Every other name is read from the outer
+    context when asked for, so nothing is copied and a lazy context stays lazy."""
+
+    __slots__ = ("outer",)
+
+    def __init__(self, outer: Mapping[str, Any], name: str, value: Any) -> None:
+        super().__init__()
+        self[name] = value
+        self.outer = outer
+
+    def __missing__(self, key: str) -> Any:
+        return self.outer[key]

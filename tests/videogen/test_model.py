@@ -34,6 +34,20 @@ def test_each_expands_a_list_with_the_loop_variable() -> None:
     assert t.render({"videos": []}) == {"items": []}
 
 
+def test_each_reads_outer_names_through_a_lazy_context() -> None:
+    class Lazy(dict[str, Any]):  # like the mock's context: some fields are made on first read
+        def __missing__(self, key: str) -> Any:
+            if key == "when":
+                return "2026-01-01T00:00:00Z"
+            raise KeyError(key)
+
+    t = compile_template([{"$each": "v in videos", "uri": "{v.url}", "at": "{when}", "n": "{count}"}])
+    ctx = Lazy(videos=[{"url": "a"}, {"url": "b"}], count=2)
+    assert t.render(ctx) == [{"uri": "a", "at": "2026-01-01T00:00:00Z", "n": 2}, {"uri": "b", "at": "2026-01-01T00:00:00Z", "n": 2}]
+    with pytest.raises(TemplateError, match="no value for"):
+        compile_template([{"$each": "v in videos", "x": "{nothing}"}]).render(ctx)
+
+
 @pytest.mark.parametrize("source", ["{unclosed", "a}b", [{"$each": "nonsense"}], {"x": "{}"}])
 def test_malformed_templates_are_refused_at_compile_time(source: Any) -> None:
     with pytest.raises(TemplateError):
