@@ -128,7 +128,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(base: str, operations: int, concurrency: int) -> int:
+async def run(base: str, operations: int, concurrency: int, *, download: bool = True) -> int:
     dialects = load_dialects()
     tally = Tally()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -148,7 +148,10 @@ async def run(base: str, operations: int, concurrency: int) -> int:
         ended = sum(1 for j in jobs if j.state in TERMINAL)
 
         started = time.perf_counter()
-        downloaded = sum(await gather_bounded(concurrency, [download_all(client, tally, j) for j in jobs if j.state == "succeeded"]))
+        if download:
+            downloaded = sum(await gather_bounded(concurrency, [download_all(client, tally, j) for j in jobs if j.state == "succeeded"]))
+        else:
+            downloaded = 0
         download_s = time.perf_counter() - started
         health = (await client.get("/_mock/health")).json()
 
@@ -177,11 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--operations", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--base-url", default=None, help="an already running mock (default: start one here)")
+    parser.add_argument("--store", default="memory", help="the started mock's --store")
+    parser.add_argument("--workers", type=int, default=1, help="the started mock's --workers")
+    parser.add_argument("--no-download", action="store_true", help="create and poll only")
     args = parser.parse_args(argv)
+    download = not args.no_download
     if args.base_url:
-        return asyncio.run(run(args.base_url.rstrip("/"), args.operations, args.concurrency))
+        return asyncio.run(run(args.base_url.rstrip("/"), args.operations, args.concurrency, download=download))
     port = free_port()
-    cmd = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--seed", "1", "--max-body-bytes", "1048576"]
+    cmd = [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--seed", "1"]
+    cmd += ["--store", args.store, "--workers", str(args.workers)]
     server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         base = f"http://127.0.0.1:{port}"
@@ -191,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
-        print(f"one mock process (pid {server.pid}), memory store; {args.operations} operations, {args.concurrency} in flight")
-        return asyncio.run(run(base, args.operations, args.concurrency))
+        print(f"mock: {args.workers} worker(s), store {args.store}; {args.operations} operations, {args.concurrency} in flight")
+        return asyncio.run(run(base, args.operations, args.concurrency, download=download))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -1,0 +1,198 @@
+"""Throughput and latency, measured side by side: the mock against references in one run.
+
+Rounds interleave the servers (bare, mock poll, mock create, then Prism), so the
+noise of a shared 2-CPU machine hits every series alike; figures are medians over
+rounds, and a ratio is the median of the per-round ratios (see benchmarks/report.py).
+
+Two latency figures per series, both with 32 connections:
+
+- *saturated*: wrk as fast as the server answers. Little's law fixes the mean
+  latency at connections / throughput, so this p99 mostly restates throughput.
+- *paced*: each connection waits ``PACED_DELAY_MS`` between requests (wrk's
+  ``delay()``), about 1,000 requests/s offered in all: the latency of one request
+  at a load the server is not queueing behind. The p99 target is judged on this one.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from benchmarks.servers import ROOT, SERVER_CPU, Served, bare_cmd, cpu_seconds, mock_cmd, prism_cmd, redis_server, serve
+from benchmarks.wrk import LOAD_CPU, Lua, WrkRun, run_wrk
+from mockserver.testing import free_port
+
+__all__ = [
+    "CONNECTIONS",
+    "CREATE_BODY",
+    "CREATE_PATH",
+    "KEY",
+    "Series",
+    "measure_main",
+    "measure_redis",
+    "seed_operations",
+]
+
+KEY = "bench-key"
+HEADERS = {"x-goog-api-key": KEY}
+CREATE_PATH = "/v1beta/models/veo-3.0-generate-001:predictLongRunning"  # under the dialect's mount
+CREATE_BODY = '{"instances":[{"prompt":"a lighthouse at dusk"}],"parameters":{"aspectRatio":"16:9","durationSeconds":8,"sampleCount":1}}'
+CONNECTIONS = 32
+PACED_DELAY_MS = 32.0  # per connection; 32 connections then offer about 1,000 requests/s
+SEEDED = 500  # operations created before the poll runs, polled round-robin
+PRISM_POLL = "/v1beta/models/veo-3.0-generate-001/operations/abc123def456"
+
+
+@dataclass
+class Series:
+    """The runs of one server and request kind, one per round."""
+
+    name: str
+    runs: list[WrkRun] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # server CPU time per request, per round
+
+    def median(self, pick: Callable[[WrkRun], float]) -> float:
+        return statistics.median(pick(r) for r in self.runs) if self.runs else float("nan")
+
+    @property
+    def rps(self) -> float:
+        return self.median(lambda r: r.rps)
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return statistics.median(self.cpu_us) if self.cpu_us else float("nan")
+
+    @property
+    def failures(self) -> int:
+        return sum(r.non_2xx + r.socket_errors for r in self.runs)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "rps": round(self.rps, 1),
+            "p50_ms": self.median(lambda r: r.p50_ms),
+            "p99_ms": self.median(lambda r: r.p99_ms),
+            "rps_min": min(r.rps for r in self.runs),
+            "rps_max": max(r.rps for r in self.runs),
+            "server_cpu_us_per_request": self.cpu_us_per_request,
+            "requests": sum(r.requests for r in self.runs),
+            "failures": self.failures,
+            "rounds": len(self.runs),
+        }
+
+
+def seed_operations(base: str, n: int) -> list[str]:
+    """Create ``n`` gemini operations; their poll paths, relative to the server root."""
+    paths = []
+    with httpx.Client(base_url=base, timeout=30, headers={**HEADERS, "content-type": "application/json"}) as client:
+        for _ in range(n):
+            r = client.post(f"/gemini{CREATE_PATH}", content=CREATE_BODY)
+            if r.status_code != 200:
+                raise RuntimeError(f"seeding create answered {r.status_code}: {r.text[:300]}")
+            paths.append(f"/gemini/v1beta/{r.json()['name']}")
+    return paths
+
+
+@dataclass
+class _Target:
+    """One series: what to run against which server."""
+
+    series: Series
+    url: str
+    script: Path
+    group: int  # the server's process group, for its CPU time
+
+    def run(self, seconds: int) -> None:
+        before = cpu_seconds(self.group)
+        result = run_wrk(self.url, self.script, seconds, CONNECTIONS)
+        self.series.runs.append(result)
+        self.series.cpu_us.append((cpu_seconds(self.group) - before) / max(1, result.requests) * 1e6)
+
+
+def _rounds(targets: list[_Target], rounds: int, seconds: int, *, progress: bool = True) -> None:
+    for target in targets:  # warm-up: caches, allocator, JIT (Prism), connection setup; not recorded
+        run_wrk(target.url, target.script, 1, CONNECTIONS)
+    for i in range(rounds):
+        for target in targets:
+            target.run(seconds)
+        if progress:
+            line = "  ".join(f"{t.series.name} {t.series.runs[-1].rps:,.0f}/s" for t in targets)
+            print(f"  round {i + 1}/{rounds}: {line}", flush=True)
+
+
+@contextmanager
+def _main_servers(prism: bool) -> Iterator[dict[str, Served]]:
+    with ExitStack() as stack:
+        servers = {}
+        port = free_port()
+        servers["bare"] = stack.enter_context(serve(bare_cmd(port), "/", port=port))
+        port = free_port()
+        servers["mock"] = stack.enter_context(serve(mock_cmd(port), "/_mock/health", port=port))
+        if prism:
+            port = free_port()
+            spec = ROOT / "specs" / "gemini.yaml"
+            servers["prism"] = stack.enter_context(serve(prism_cmd(port, spec), PRISM_POLL, port=port, headers=HEADERS))
+        yield servers
+
+
+def measure_main(rounds: int, seconds: int, *, prism: bool, paced: bool) -> dict[str, Series]:
+    """Bare vs mock poll vs mock create (vs Prism), one memory-store worker each, interleaved."""
+    with tempfile.TemporaryDirectory(prefix="bench-lua-") as tmp, _main_servers(prism) as servers:
+        lua = Lua(Path(tmp))
+        bare, mock = servers["bare"], servers["mock"]
+        polls = seed_operations(mock.url, SEEDED)
+        poll = lua.get_round_robin("poll", polls, HEADERS)
+        create = lua.post("create", CREATE_BODY, HEADERS)
+        targets = [
+            _Target(Series("bare"), bare.url, poll, bare.pid),  # the bare app answers any path: the same script, the same client cost
+            _Target(Series("mock poll"), mock.url, poll, mock.pid),
+            _Target(Series("mock create"), f"{mock.url}/gemini{CREATE_PATH}", create, mock.pid),
+        ]
+        if "prism" in servers:
+            node = servers["prism"]
+            prism_poll = lua.get_round_robin("prism-poll", [PRISM_POLL], HEADERS)
+            targets += [
+                _Target(Series("prism poll"), node.url, prism_poll, node.pid),
+                _Target(Series("prism create"), f"{node.url}{CREATE_PATH}", create, node.pid),
+            ]
+        if paced:
+            paced_poll = lua.get_round_robin("paced-poll", polls, HEADERS, delay_ms=PACED_DELAY_MS)
+            targets += [
+                _Target(Series("bare, paced"), bare.url, paced_poll, bare.pid),
+                _Target(Series("mock poll, paced"), mock.url, paced_poll, mock.pid),
+            ]
+        print(f"throughput: {rounds} rounds x {seconds} s, {CONNECTIONS} connections, wrk on CPU {LOAD_CPU}, servers on CPU {SERVER_CPU}")
+        _rounds(targets, rounds, seconds)
+        return {t.series.name: t.series for t in targets}
+
+
+def measure_redis(rounds: int, seconds: int) -> dict[str, Series]:
+    """Poll throughput on ``--store redis://``: one worker on CPU 1 against two workers on CPUs 0-1.
+
+    redis-server and wrk share CPU 0, so two workers compete with the client for it:
+    on this 2-CPU machine the figure shows what a second worker costs or buys, not
+    how it scales on a machine with CPUs to spare.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-lua-") as tmp, redis_server(LOAD_CPU) as redis_url, ExitStack() as stack:
+        lua = Lua(Path(tmp))
+        one_port, two_port = free_port(), free_port()
+        one = stack.enter_context(serve(mock_cmd(one_port, "--store", f"{redis_url}/1"), "/_mock/health", port=one_port))
+        two = stack.enter_context(
+            serve(mock_cmd(two_port, "--store", f"{redis_url}/2", "--workers", "2"), "/_mock/health", port=two_port, cpus="0,1")
+        )
+        targets = [
+            _Target(
+                Series("redis poll, 1 worker"), one.url, lua.get_round_robin("one", seed_operations(one.url, SEEDED), HEADERS), one.pid
+            ),
+            _Target(
+                Series("redis poll, 2 workers"), two.url, lua.get_round_robin("two", seed_operations(two.url, SEEDED), HEADERS), two.pid
+            ),
+        ]
+        print(f"redis: {rounds} rounds x {seconds} s; redis-server and wrk on CPU {LOAD_CPU}")
+        _rounds(targets, rounds, seconds)
+        return {t.series.name: t.series for t in targets}
