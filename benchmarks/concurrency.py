@@ -41,6 +41,7 @@ from videogen.reading import classify, create_request, credentials, handle_of, p
 __all__ = ["Outcome", "exercise", "main"]
 
 KEY = "concurrency-key"
+WORKERS_WAIT_S = 30.0  # for every worker process to start listening
 
 
 class _Connection:
@@ -202,6 +203,12 @@ async def exercise(base_url: str, operations: int = 10_000, concurrency: int = 6
     conns = [_Connection(url.hostname or "127.0.0.1", url.port or 80) for _ in range(concurrency)]
     try:
         await asyncio.gather(*(c.open() for c in conns))
+        # The server answers as soon as one worker is up; the others may still be starting,
+        # and until they listen every connection lands on the first. Reconnect until all answer.
+        deadline = time.monotonic() + WORKERS_WAIT_S
+        while len({c.pid for c in conns}) < workers and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            await asyncio.gather(*(c.open() for c in conns))
         stored_before = int((await conns[0].json("GET", "/_mock/health"))[1]["operations"])
         pids = {c.pid for c in conns}
         if len(pids) < workers:
