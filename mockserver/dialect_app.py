@@ -15,11 +15,12 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -47,6 +48,21 @@ HOP = "videogen_hop"  # the query parameter of a download redirect's signed URL
 def hop_value(file_id: str, needs_key: bool) -> str:
     flag = "k" if needs_key else "s"
     return flag + hashlib.sha256(f"{file_id}:{flag}:videogen-hop".encode()).hexdigest()[:20]
+
+
+_NO_QUERY: Mapping[str, str] = MappingProxyType({})
+
+
+class JSONBytes(Response):
+    """A JSON body already encoded: Starlette's Response without the header assembly."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
 
 
 class FaultyResponse(Response):
@@ -107,9 +123,11 @@ class Endpoint:
         }
         self.handler = handlers[op.role]
 
-    async def handle(self, request: Request, path_params: dict[str, str], query: Mapping[str, str] | None = None) -> Response:
-        headers = request.headers
-        query = request.query_params if query is None else query
+    async def handle(
+        self, request: Request, headers: Mapping[str, str], path_params: dict[str, str], query: Mapping[str, str] | None = None
+    ) -> Response:
+        if query is None:
+            query = request.query_params if request.scope.get("query_string") else _NO_QUERY
         request.scope["videogen.fault"] = NO_FAULT
         request.scope["videogen.header_faults"] = self.header_faults(headers)
         hop = query.get(HOP) if self.op.role == "download" else None
@@ -131,7 +149,7 @@ class Endpoint:
             if allowed and key not in allowed:
                 raise VendorError("invalid_key", "API key not valid. Please pass a valid API key.")
             owner = owner_of(key)
-        body = await self.read_body(request) if self.validator.takes_json else b""
+        body = await self.read_body(request, headers) if self.validator.takes_json else b""
         parsed = self.validator.validate(path_params, query, headers, body)
         if parsed.violations:
             listed = "; ".join(str(v) for v in parsed.violations)
@@ -177,29 +195,35 @@ class Endpoint:
             raise VendorError("internal", "Internal error encountered.")
         return fault
 
-    async def read_body(self, request: Request) -> bytes:
+    async def read_body(self, request: Request, headers: Mapping[str, str]) -> bytes:
         limit = self.runtime.config.max_body_bytes
-        declared = request.headers.get("content-length", "")
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise VendorError("payload_too_large", f"Request body is {declared} bytes; the limit is {limit} bytes.")
-        chunks, size = [], 0
-        async for chunk in request.stream():
+        chunks: list[bytes] = []
+        size = 0
+        while True:  # the ASGI messages themselves: Request.stream() costs an async generator per request
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise VendorError("payload_too_large", f"Request body exceeds the limit of {limit} bytes.")
+            if not message.get("more_body", False):
+                return b"".join([*chunks, chunk]) if chunks else chunk
             chunks.append(chunk)
-        return b"".join(chunks)
 
-    def base_url(self, request: Request) -> str:
+    def base_url(self, request: Request, headers: Mapping[str, str]) -> str:
         public = self.runtime.config.public_url
         if public:
             return f"{public.rstrip('/')}/{self.dialect.name}"
         scope = request.scope
-        host = request.headers.get("host") or "127.0.0.1"
+        host = headers.get("host") or "127.0.0.1"
         return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
     def json(self, body: Any, status: int = 200) -> Response:
-        return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+        return JSONBytes(orjson.dumps(body), status)
 
     # -- roles ----------------------------------------------------------------
 
@@ -210,7 +234,7 @@ class Endpoint:
                 value = read_source(inp.source, parsed)
                 prompt = value if isinstance(value, str) else None
         try:
-            scenario = parse_scenario(prompt, request.headers.get("x-mock-scenario"))
+            scenario = parse_scenario(prompt, parsed.headers.get("x-mock-scenario"))
         except ScenarioError as exc:
             raise VendorError("invalid_request", str(exc)) from None
         model = next((read_source(i.source, parsed) for i in self.op.inputs if i.name == "model"), None)
@@ -226,7 +250,7 @@ class Endpoint:
         elif fault.filtered_empty:
             record.outcome = "filtered"
         await self.runtime.store.put(record)
-        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request))
+        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request, parsed.headers))
         return self.json(self.sim.render(self.op, ctx), self.op.create_status)
 
     async def poll(self, parsed: Parsed, owner: str, request: Request) -> Response:
@@ -251,7 +275,7 @@ class Endpoint:
         if record is None:
             raise VendorError("not_found", f"Operation not found: {raw[:200]}")
         now = await self.runtime.now()
-        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request))
+        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request, parsed.headers))
         return self.json(self.sim.render(self.op, ctx))
 
     async def download(self, parsed: Parsed, owner: str, request: Request) -> Response:
@@ -272,13 +296,13 @@ class Endpoint:
         if fault.redirect and hop is None:
             path = _PLACEHOLDER.sub(lambda m: quote(str(parsed.path.get(m.group(1), "")), safe=""), self.op.path)
             query = urlencode({**{k: str(v) for k, v in parsed.query.items()}, HOP: hop_value(str(raw), fault.redirect_needs_key)})
-            location = f"{self.base_url(request)}{path}?{query}"
+            location = f"{self.base_url(request, parsed.headers)}{path}?{query}"
             return Response(status_code=302, headers={"location": location, "cache-control": "no-store"})
         inputs = record.inputs
         data = render_mp4(int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"]))
         headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
         try:
-            span = byte_range(request.headers.get("range"), len(data))
+            span = byte_range(parsed.headers.get("range"), len(data))
         except RangeError as exc:
             headers["content-range"] = f"bytes */{len(data)}"
             raise VendorError(
@@ -344,7 +368,11 @@ class DialectApp:
         root = scope.get("root_path", "")
         path = scope["path"]
         path = path[len(root) :] if root and path.startswith(root) else path
-        header_bytes = sum(len(k) + len(v) for k, v in scope["headers"])
+        raw_headers = scope["headers"]
+        header_bytes = sum(len(k) + len(v) for k, v in raw_headers)
+        # Built once for the request; reversed so the first of a repeated header wins, as
+        # in Starlette's Headers.get. ASGI servers send header names in lower case.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(raw_headers)}
         endpoint, params, path_exists = self.match(scope["method"], path or "/")
         query: dict[str, str] | None = None
         if endpoint is None and self.aliases:
@@ -360,9 +388,11 @@ class DialectApp:
                 if path_exists:
                     raise VendorError("method_not_allowed", f"Method {scope['method']} is not allowed on {path}.")
                 raise VendorError("not_found", f"No such endpoint: {scope['method']} {path}")
-            response = await endpoint.handle(request, params, query)
+            response = await endpoint.handle(request, headers, params, query)
         except VendorError as exc:
             response = error_response(self.dialect, exc)
+        except ClientDisconnect:
+            return  # gone before its body arrived: nobody to answer, nothing was created
         except Exception:
             log.exception("unexpected error in %s %s", scope["method"], path)
             response = error_response(self.dialect, VendorError("internal", "Internal error encountered."))

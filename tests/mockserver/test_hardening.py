@@ -5,11 +5,13 @@ operation is lost.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import jsonschema_rs
+import orjson
 import pytest
 
 from mockserver.config import MockConfig
@@ -37,7 +39,11 @@ def http(live: LiveMockServer) -> Iterator[httpx.Client]:
 
 
 def raw_create(
-    http: httpx.Client, dialect: Dialect, content: bytes, content_type: str = "application/json", extra: dict[str, str] | None = None
+    http: httpx.Client,
+    dialect: Dialect,
+    content: bytes | Iterator[bytes],
+    content_type: str = "application/json",
+    extra: dict[str, str] | None = None,
 ) -> httpx.Response:
     req = create_request(dialect)
     headers = {**flow.auth(dialect, "hardening-key"), "content-type": content_type, **(extra or {})}
@@ -52,12 +58,21 @@ def poll_raw(http: httpx.Client, dialect: Dialect, handle: str) -> httpx.Respons
     return http.request(req.method, f"/{dialect.name}{req.path}", json=req.json, headers=flow.auth(dialect, "hardening-key"))
 
 
+def in_pieces(data: bytes, size: int = 1024) -> Iterator[bytes]:
+    """A body sent with chunked transfer encoding (no Content-Length), ``size`` bytes at a time."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
 def nested(depth: int) -> bytes:
     return b'{"prompt": "x", "model": "m", "deep": ' + b"[" * depth + b"]" * depth + b"}"
 
 
 CASES: dict[str, Callable[[httpx.Client, Dialect], httpx.Response]] = {
     "body over the size limit": lambda h, d: raw_create(h, d, b'{"prompt": "' + b"x" * (MAX_BODY + 10) + b'"}'),
+    "streamed body over the size limit, no Content-Length": lambda h, d: raw_create(
+        h, d, in_pieces(b'{"prompt": "' + b"x" * (MAX_BODY + 10) + b'"}')
+    ),
     "JSON nested 100 deep": lambda h, d: raw_create(h, d, nested(100)),
     "JSON nested 5000 deep": lambda h, d: raw_create(h, d, nested(5000)),
     "malformed JSON": lambda h, d: raw_create(h, d, b'{"prompt": "x"'),
@@ -103,6 +118,48 @@ def test_the_server_stays_up_and_loses_nothing_under_a_barrage(http: httpx.Clien
     assert http.get("/_mock/health").status_code == 200
     for f in accepted.values():
         assert flow.poll(http, f, "survivor").status_code == 200, f"{f.dialect.name} lost {f.handle}"
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_a_body_streamed_in_pieces_is_assembled(http: httpx.Client, name: str) -> None:
+    dialect = DIALECTS[name]
+    req = create_request(dialect, prompt_suffix=" " + "y" * 3000)  # several pieces of 1 KiB
+    body = orjson.dumps(req.json)
+    headers = {**flow.auth(dialect, "pieces-key"), "content-type": "application/json"}
+    r = http.request(req.method, f"/{dialect.name}{req.path}", content=in_pieces(body), headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.request.headers.get("transfer-encoding") == "chunked"
+
+
+def test_a_client_gone_before_its_body_ends_gets_no_answer_and_creates_nothing(mock: MockVideoAPI) -> None:
+    dialect = DIALECTS["gemini"]
+    req = create_request(dialect)
+    sent: list[dict[str, Any]] = []
+    messages = iter([{"type": "http.request", "body": b'{"instances": [', "more_body": True}, {"type": "http.disconnect"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": req.method,
+        "scheme": "http",
+        "path": f"/gemini{req.path}",
+        "raw_path": f"/gemini{req.path}".encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"mock"), (b"x-goog-api-key", b"gone-key"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 80),
+    }
+    asyncio.run(mock.app(scope, receive, send))
+    assert sent == []
+    assert mock.client.get("/_mock/operations").json()["operations"] == []
 
 
 # -- the control API --------------------------------------------------------------------------
