@@ -275,8 +275,8 @@ class Endpoint:
         if record is None:
             raise VendorError("not_found", f"Operation not found: {raw[:200]}")
         now = await self.runtime.now()
-        ctx = self.sim.context(record, self.sim.snapshot(record, now), self.base_url(request, parsed.headers))
-        return self.json(self.sim.render(self.op, ctx))
+        snap = self.sim.snapshot(record, now)
+        return JSONBytes(self.sim.poll_body(self.op, record, snap, self.base_url(request, parsed.headers)))
 
     async def download(self, parsed: Parsed, owner: str, request: Request) -> Response:
         assert self.op.file_source is not None

@@ -12,6 +12,8 @@ import string
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from mockserver.lifecycle import Scenario, Snapshot, state_at
 from mockserver.media import render_mp4_b64
 from mockserver.record import OperationRecord
@@ -24,6 +26,8 @@ __all__ = ["Simulator", "video_size"]
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 MAX_SIDE = 1920
 _IDENTITY_CACHE = 100_000
+_BODY_CACHE = 10_000
+_BODY_CACHE_MAX_BYTES = 2048
 # Context fields that change while an operation runs; a result URL that reads none
 # of them is the same on every poll, so it is built once per operation.
 _MOVING = frozenset({"state", "progress", "updated_s", "updated_ms", "updated_iso", "videos", "filter"})
@@ -75,6 +79,7 @@ class Simulator:
         self.fps = int(dialect.defaults.get("fps", 24))
         self._identities: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
+        self._bodies: dict[tuple[str, str, Snapshot, str], bytes] = {}  # (operation, token, snapshot, base_url) -> poll answer
         self._results_stay = dialect.result_url is None or not dialect.result_url.names & _MOVING
         failed = dialect.outcomes.get("failed", {})
         self._error = {
@@ -242,6 +247,22 @@ class Simulator:
                 )
             )
         return out
+
+    def poll_body(self, op: Operation, record: OperationRecord, snap: Snapshot, base_url: str) -> bytes:
+        """A poll's JSON answer. Everything in its context is fixed for an operation except
+        the snapshot and the base URL, so while an operation stays in one snapshot (a state,
+        its start, a progress percentage) every poll through the same host gets the same
+        bytes, which are kept in a bounded cache (answers up to 2 KB, so at most about
+        20 MB: inline videos in base64 are left out)."""
+        key = (op.operation_id, record.token, snap, base_url)
+        body = self._bodies.get(key)
+        if body is None:
+            body = orjson.dumps(self.render(op, self.context(record, snap, base_url)))
+            if len(body) <= _BODY_CACHE_MAX_BYTES:
+                if len(self._bodies) >= _BODY_CACHE:
+                    self._bodies.clear()
+                self._bodies[key] = body
+        return body
 
     def render(self, op: Operation, ctx: dict[str, Any]) -> Any:
         template = op.state_responses[ctx["state"]] if op.role == "poll" else op.create_response

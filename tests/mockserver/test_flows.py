@@ -9,7 +9,7 @@ from mockserver.testing import MockVideoAPI
 from tests import flow
 from tests.conftest import DIALECTS
 from videogen.dialect import Dialect
-from videogen.reading import ORDER, results_of
+from videogen.reading import ORDER, poll_request, results_of
 
 
 def run_to_end(mock: MockVideoAPI, f: flow.Flow, *, step: float = 0.5, limit: float = 120) -> str:
@@ -184,3 +184,30 @@ def test_download_before_success_is_not_found(mock: MockVideoAPI, name: str) -> 
     url = dialect.result_url.render(ctx)
     r = mock.client.get(url, headers=flow.auth(dialect, "key-1"))
     assert r.status_code == dialect.error_kind("not_found").code
+
+
+def test_a_repeated_poll_follows_progress_a_forced_state_and_the_host(mock: MockVideoAPI) -> None:
+    """Poll answers are cached per (operation, snapshot, base URL): the cache must never hide
+    a change of progress, a state forced through the control API, or the host asked."""
+    dialect = DIALECTS["tokenops"]  # its running answer reports progressPercent
+    f = flow.start(mock.client, dialect)
+    (record,) = mock.records("tokenops")
+    mock.advance(record.queued_s + record.running_s * 0.25)
+    first, again = flow.poll(mock.client, f).json(), flow.poll(mock.client, f).json()
+    assert first == again
+    mock.advance(record.running_s * 0.5)
+    later = flow.poll(mock.client, f).json()
+    assert not {"succeeded", "failed", "filtered"} & set(f.states)  # tokenops tells queued from running only by progress
+    assert later["metadata"]["progressPercent"] > first["metadata"]["progressPercent"]
+
+    assert mock.client.post(f"/_mock/operations/{record.token}/state", json={"state": "succeeded"}).status_code == 200
+    assert flow.poll(mock.client, f).status_code == 200 and f.states[-1] == "succeeded"
+
+    def result_urls(host: str) -> list[str]:
+        req = poll_request(dialect.read, f.handle, model=f.model)
+        r = mock.client.request(req.method, f"/tokenops{req.path}", json=req.json, headers={**flow.auth(dialect, "key-1"), "host": host})
+        return [ref.url or "" for ref in results_of(dialect.read, r.json()) or []]
+
+    here, there = result_urls("mock-a.test"), result_urls("mock-b.test:9000")
+    assert here and all(u.startswith("http://mock-a.test/tokenops/") for u in here)
+    assert there and all(u.startswith("http://mock-b.test:9000/tokenops/") for u in there)
