@@ -24,6 +24,7 @@ from videogen.pointer import MISSING
 __all__ = ["Simulator", "video_size"]
 
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+_TOKEN_PAIRS = [b + a for a in _TOKEN_ALPHABET for b in _TOKEN_ALPHABET]  # pair n: digit n % 36, then n // 36
 MAX_SIDE = 1920
 _IDENTITY_CACHE = 100_000
 _BODY_CACHE = 10_000
@@ -97,9 +98,9 @@ class Simulator:
         """Twelve characters of [a-z0-9] (about 62 random bits), from one draw of the seeded generator."""
         n = self.rng.getrandbits(62)
         out = []
-        for _ in range(12):
-            n, digit = divmod(n, 36)
-            out.append(_TOKEN_ALPHABET[digit])
+        for _ in range(6):  # two characters per step
+            n, pair = divmod(n, 1296)
+            out.append(_TOKEN_PAIRS[pair])
         return "".join(out)
 
     def plan(self, op: Operation, parsed: Parsed, *, owner: str, scenario: Scenario, now: float) -> OperationRecord:

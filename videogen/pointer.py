@@ -54,6 +54,12 @@ class Pointer:
     def get(self, document: Any) -> Any:
         """The value at this pointer, or ``MISSING`` when any step does not exist."""
         node = document
+        try:  # the common case, objects all the way down; anything else takes the careful walk
+            for step in self.steps:
+                node = node[step]
+            return node
+        except (KeyError, TypeError, IndexError):
+            node = document
         for step in self.steps:
             if isinstance(node, dict):
                 if step not in node:

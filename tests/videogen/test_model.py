@@ -69,6 +69,25 @@ def test_a_pointer_reads_back_what_it_wrote(value: Any) -> None:
     assert str(pointer) == "/a~1b/0/c~0d"
 
 
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("/a/0/b", 1),
+        ("/a/1/b", MISSING),  # past the end of a list
+        ("/a/-1", MISSING),  # not an index, though Python would take it
+        ("/a/x", MISSING),  # a name into a list
+        ("/s/0", MISSING),  # into a string
+        ("/n/0", MISSING),  # into a number
+        ("/m/0", "zero"),  # a digit is a plain name in an object
+        ("/none/x", MISSING),
+    ],
+)
+def test_a_pointer_walks_objects_and_lists_only(text: str, expected: Any) -> None:
+    document = {"a": [{"b": 1}], "s": "str", "n": 5, "m": {"0": "zero"}, "none": None}
+    got = Pointer.parse(text).get(document)
+    assert got is MISSING if expected is MISSING else got == expected
+
+
 def test_missing_is_falsy_and_distinct_from_null() -> None:
     assert Pointer.parse("/a/b").get({"a": {}}) is MISSING
     assert Pointer.parse("/a").get({"a": None}) is None
