@@ -228,19 +228,16 @@ class Endpoint:
     # -- roles ----------------------------------------------------------------
 
     async def create(self, parsed: Parsed, owner: str, request: Request) -> Response:
-        prompt = None
-        for inp in self.op.inputs:
-            if inp.name == "prompt":
-                value = read_source(inp.source, parsed)
-                prompt = value if isinstance(value, str) else None
+        inputs = self.sim.read_inputs(self.op, parsed)
+        prompt = inputs.get("prompt")
         try:
-            scenario = parse_scenario(prompt, parsed.headers.get("x-mock-scenario"))
+            scenario = parse_scenario(prompt if isinstance(prompt, str) else None, parsed.headers.get("x-mock-scenario"))
         except ScenarioError as exc:
             raise VendorError("invalid_request", str(exc)) from None
-        model = next((read_source(i.source, parsed) for i in self.op.inputs if i.name == "model"), None)
+        model = inputs.get("model")
         fault = await self.inject(request, model if isinstance(model, str) else None, owner)
         now = await self.runtime.now()
-        record = self.sim.plan(self.op, parsed, owner=owner, scenario=scenario, now=now)
+        record = self.sim.plan(self.op, parsed, inputs, owner=owner, scenario=scenario, now=now)
         # A seeded generator replays its tokens after a restart on a durable store:
         # never let a new operation overwrite an answered one.
         while await self.runtime.store.get(record.token) is not None:

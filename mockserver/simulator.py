@@ -7,8 +7,10 @@ how identities look, which template answers in which state.
 
 from __future__ import annotations
 
+import functools
 import random
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,8 +41,14 @@ def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
     width, height = inputs.get("width"), inputs.get("height")
     if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
         return _even(min(width, MAX_SIDE)), _even(min(height, MAX_SIDE))
-    short = int(str(inputs.get("resolution", "720p")).rstrip("pP") or 720)
-    a, _, b = str(inputs.get("aspect_ratio", "16:9")).partition(":")
+    return _sized(str(inputs.get("resolution", "720p")), str(inputs.get("aspect_ratio", "16:9")))
+
+
+@functools.lru_cache(maxsize=256)  # a handful of resolutions and aspect ratios, asked for on every create
+def _sized(resolution: str, aspect_ratio: str) -> tuple[int, int]:
+    digits = resolution.rstrip("pP")
+    short = int(digits) if digits.isdigit() else 720
+    a, _, b = aspect_ratio.partition(":")
     ratio_w, ratio_h = (int(a), int(b)) if a.isdigit() and b.isdigit() and int(a) and int(b) else (16, 9)
     w: float
     h: float
@@ -57,6 +65,20 @@ def _even(n: int) -> int:
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def reader(source: Source) -> Callable[[Parsed], Any]:
+    """``read_source`` for one source, decided once: a poll or create calls it per input."""
+    key = source.key
+    if source.kind == "path":
+        return lambda parsed: parsed.path.get(key, MISSING)
+    if source.kind == "query":
+        return lambda parsed: parsed.query.get(key, MISSING)
+    if source.kind == "header":
+        return lambda parsed: parsed.headers.get(key, MISSING)
+    assert source.pointer is not None
+    get = source.pointer.get
+    return lambda parsed: get(parsed.body)
 
 
 def read_source(source: Source, parsed: Parsed) -> Any:
@@ -81,6 +103,7 @@ class Simulator:
         self._identities: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
         self._bodies: dict[tuple[str, str, Snapshot, str], bytes] = {}  # (operation, token, snapshot, base_url) -> poll answer
+        self._readers: dict[str, tuple[tuple[str, Callable[[Parsed], Any]], ...]] = {}  # operation -> its input readers
         self._results_stay = dialect.result_url is None or not dialect.result_url.names & _MOVING
         failed = dialect.outcomes.get("failed", {})
         self._error = {
@@ -103,12 +126,20 @@ class Simulator:
             out.append(_TOKEN_PAIRS[pair])
         return "".join(out)
 
-    def plan(self, op: Operation, parsed: Parsed, *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
+    def read_inputs(self, op: Operation, parsed: Parsed) -> dict[str, Any]:
+        """The create's ``x-videogen`` inputs that the request carries (null counts as absent)."""
+        readers = self._readers.get(op.operation_id)
+        if readers is None:
+            readers = self._readers[op.operation_id] = tuple((inp.name, reader(inp.source)) for inp in op.inputs)
         inputs: dict[str, Any] = {}
-        for inp in op.inputs:
-            value = read_source(inp.source, parsed)
+        for name, read in readers:
+            value = read(parsed)
             if value is not MISSING and value is not None:
-                inputs[inp.name] = value
+                inputs[name] = value
+        return inputs
+
+    def plan(self, op: Operation, parsed: Parsed, inputs: dict[str, Any], *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
+        """The record of a new operation; ``inputs`` (from :meth:`read_inputs`) becomes its own."""
         for key, value in self.dialect.defaults.items():
             inputs.setdefault(key, value)
         inputs["count"] = int(inputs.get("count", 1))
