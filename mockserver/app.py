@@ -122,7 +122,8 @@ class MockApp(Starlette):
                 head = path[1:end]
                 mounted = self.mounts.get(head)
                 if mounted is not None and path != f"/{head}/openapi.json":
-                    await mounted({**scope, "root_path": scope.get("root_path", "") + path[:end]}, receive, send)
+                    scope["root_path"] = scope.get("root_path", "") + path[:end]  # in place, as Starlette's Router does
+                    await mounted(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
 

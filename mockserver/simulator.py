@@ -139,9 +139,8 @@ class Simulator:
         return inputs
 
     def plan(self, op: Operation, parsed: Parsed, inputs: dict[str, Any], *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
-        """The record of a new operation; ``inputs`` (from :meth:`read_inputs`) becomes its own."""
-        for key, value in self.dialect.defaults.items():
-            inputs.setdefault(key, value)
+        """The record of a new operation, from ``inputs`` (see :meth:`read_inputs`) and the dialect's defaults."""
+        inputs = {**self.dialect.defaults, **inputs}
         inputs["count"] = int(inputs.get("count", 1))
         inputs["duration_s"] = float(inputs.get("duration_s", 8))
         inputs["width"], inputs["height"] = video_size(inputs)
