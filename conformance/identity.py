@@ -18,7 +18,7 @@ def _shift(token: str) -> str:
     """The same length and alphabet, every character different."""
     out = []
     for ch in token:
-        if ch.isdigit():
+        if "0" <= ch <= "9":
             out.append(str((int(ch) + 1) % 10))
         elif "a" <= ch <= "z":
             out.append(chr((ord(ch) - 97 + 1) % 26 + 97))

@@ -129,7 +129,7 @@ def control_router(runtime: Runtime) -> Router:
         if dialect is not None and dialect not in runtime.dialects:
             return _error(400, f"unknown dialect {dialect!r}; expected one of: {', '.join(sorted(runtime.dialects))}")
         limit_raw = request.query_params.get("limit", "1000")
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 100_000:
+        if not (limit_raw.isascii() and limit_raw.isdigit()) or not 1 <= int(limit_raw) <= 100_000:
             return _error(400, f"limit must be an integer from 1 to 100000, got {limit_raw!r}")
         state = request.query_params.get("state")
         if state is not None and state not in RANK:

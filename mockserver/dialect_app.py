@@ -198,7 +198,7 @@ class Endpoint:
     async def read_body(self, request: Request, headers: Mapping[str, str]) -> bytes:
         limit = self.runtime.config.max_body_bytes
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise VendorError("payload_too_large", f"Request body is {declared} bytes; the limit is {limit} bytes.")
         chunks: list[bytes] = []
         size = 0

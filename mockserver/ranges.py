@@ -22,6 +22,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
     first, dash, last = spec.strip().partition("-")
+    if not spec.isascii():  # "²".isdigit() too, but int() refuses it
+        return None
     if not dash or not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) or (last and not last.isdigit()):
         return None
     if not first:  # suffix range: the last N bytes

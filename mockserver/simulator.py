@@ -47,9 +47,10 @@ def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
 @functools.lru_cache(maxsize=256)  # a handful of resolutions and aspect ratios, asked for on every create
 def _sized(resolution: str, aspect_ratio: str) -> tuple[int, int]:
     digits = resolution.rstrip("pP")
-    short = int(digits) if digits.isdigit() else 720
+    short = int(digits) if digits.isascii() and digits.isdigit() else 720
     a, _, b = aspect_ratio.partition(":")
-    ratio_w, ratio_h = (int(a), int(b)) if a.isdigit() and b.isdigit() and int(a) and int(b) else (16, 9)
+    whole = a.isascii() and a.isdigit() and b.isascii() and b.isdigit()
+    ratio_w, ratio_h = (int(a), int(b)) if whole and int(a) and int(b) else (16, 9)
     w: float
     h: float
     if ratio_w >= ratio_h:

@@ -9,7 +9,7 @@ every location by construction.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 __all__ = ["MISSING", "Pointer"]
@@ -35,12 +35,23 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
+def _is_index(step: str) -> bool:
+    return step.isascii() and step.isdigit()  # "²".isdigit() too, but int() refuses it
+
+
 @dataclass(frozen=True, slots=True)
 class Pointer:
     """A parsed JSON pointer. ``Pointer.parse("")`` points at the whole document."""
 
     text: str
     steps: tuple[str, ...]
+    # The steps as Python would index: digits as ints, so lists index directly. Only the
+    # fast path of ``get`` uses them; an object with a key such as "0" takes the careful walk.
+    keys: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.keys and self.steps:
+            object.__setattr__(self, "keys", tuple(int(s) if _is_index(s) else s for s in self.steps))
 
     @classmethod
     def parse(cls, text: str) -> Pointer:
@@ -54,19 +65,23 @@ class Pointer:
     def get(self, document: Any) -> Any:
         """The value at this pointer, or ``MISSING`` when any step does not exist."""
         node = document
-        try:  # the common case, objects all the way down; anything else takes the careful walk
-            for step in self.steps:
-                node = node[step]
+        for key in self.keys:  # the common case: objects, and lists by index
+            if node.__class__ is str:  # which an int would index too
+                break
+            try:
+                node = node[key]
+            except (KeyError, TypeError, IndexError):
+                break
+        else:
             return node
-        except (KeyError, TypeError, IndexError):
-            node = document
+        node = document  # anything else takes the careful walk
         for step in self.steps:
             if isinstance(node, dict):
                 if step not in node:
                     return MISSING
                 node = node[step]
             elif isinstance(node, list):
-                if not step.isdigit() or int(step) >= len(node):
+                if not _is_index(step) or int(step) >= len(node):
                     return MISSING
                 node = node[int(step)]
             else:
@@ -80,7 +95,7 @@ class Pointer:
         root = copy.deepcopy(document) if document is not None else {}
         node = root
         for step, nxt in zip(self.steps, self.steps[1:], strict=False):
-            fresh: Any = [] if nxt.isdigit() else {}
+            fresh: Any = [] if _is_index(nxt) else {}
             if not isinstance(node, list):
                 node = node.setdefault(step, fresh)
             elif int(step) == len(node):  # one past the end: a new element

@@ -107,7 +107,7 @@ def test_keys_never_follow_a_redirect_to_another_origin() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("5", 5.0), ("0", 0.0), ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0), ("soon", None), (None, None), ("-1", None)],
+    [("5", 5.0), ("0", 0.0), ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0), ("soon", None), (None, None), ("-1", None), ("\u00b2", None)],
 )
 def test_retry_after_is_seconds_or_an_http_date(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, now_epoch=1445412480.0) == expected

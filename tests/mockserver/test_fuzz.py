@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from mockserver.ranges import byte_range
 from mockserver.testing import LiveMockServer
 from tests import flow
 from tests.conftest import DIALECTS
@@ -247,6 +248,17 @@ def test_control_refuses_an_unknown_state_filter(server: LiveMockServer) -> None
     assert r.status_code == 400, r.text
     assert r.headers["content-type"] == "application/json"
     assert "unknown state ''" in r.json()["error"]["message"]
+
+
+def test_control_refuses_a_limit_of_non_ascii_digits(server: LiveMockServer) -> None:
+    r = httpx.get(f"{server.base_url}/_mock/operations", params={"limit": "\u00b2"})  # str.isdigit() says yes, int() says no
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("header", ["bytes=\u00b2-", "bytes=0-\u00b3", "bytes=-\u00b9"])
+def test_a_range_of_non_ascii_digits_is_ignored(header: str) -> None:
+    assert byte_range(header, 100) is None  # as for any range the server cannot read: the whole body
 
 
 @pytest.mark.parametrize("method,path", [("GET", "/operations/X%0A"), ("POST", "/operations/X%0Ay/state")])

@@ -131,14 +131,14 @@ def test_a_body_streamed_in_pieces_is_assembled(http: httpx.Client, name: str) -
     assert r.request.headers.get("transfer-encoding") == "chunked"
 
 
-def test_a_client_gone_before_its_body_ends_gets_no_answer_and_creates_nothing(mock: MockVideoAPI) -> None:
-    dialect = DIALECTS["gemini"]
-    req = create_request(dialect)
+def asgi_create(mock: MockVideoAPI, messages: list[dict[str, Any]], extra: tuple[tuple[bytes, bytes], ...] = ()) -> list[dict[str, Any]]:
+    """A gemini create sent as raw ASGI messages, for what no HTTP client would send; the messages sent back."""
+    req = create_request(DIALECTS["gemini"])
     sent: list[dict[str, Any]] = []
-    messages = iter([{"type": "http.request", "body": b'{"instances": [', "more_body": True}, {"type": "http.disconnect"}])
+    queue = iter(messages)
 
     async def receive() -> dict[str, Any]:
-        return next(messages)
+        return next(queue)
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -153,13 +153,25 @@ def test_a_client_gone_before_its_body_ends_gets_no_answer_and_creates_nothing(m
         "raw_path": f"/gemini{req.path}".encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"mock"), (b"x-goog-api-key", b"gone-key"), (b"content-type", b"application/json")],
+        "headers": [(b"host", b"mock"), (b"x-goog-api-key", b"raw-key"), (b"content-type", b"application/json"), *extra],
         "client": ("127.0.0.1", 40000),
         "server": ("127.0.0.1", 80),
     }
     asyncio.run(mock.app(scope, receive, send))
+    return sent
+
+
+def test_a_client_gone_before_its_body_ends_gets_no_answer_and_creates_nothing(mock: MockVideoAPI) -> None:
+    sent = asgi_create(mock, [{"type": "http.request", "body": b'{"instances": [', "more_body": True}, {"type": "http.disconnect"}])
     assert sent == []
     assert mock.client.get("/_mock/operations").json()["operations"] == []
+
+
+def test_a_content_length_of_non_ascii_digits_is_not_a_crash(mock: MockVideoAPI) -> None:
+    body = orjson.dumps(create_request(DIALECTS["gemini"]).json)
+    # b"\xb2" is latin-1 for a superscript two: str.isdigit() says yes, int() says no.
+    sent = asgi_create(mock, [{"type": "http.request", "body": body, "more_body": False}], ((b"content-length", b"\xb2"),))
+    assert sent[0]["status"] == 200, sent
 
 
 # -- the control API --------------------------------------------------------------------------

@@ -75,6 +75,7 @@ def test_a_pointer_reads_back_what_it_wrote(value: Any) -> None:
         ("/a/0/b", 1),
         ("/a/1/b", MISSING),  # past the end of a list
         ("/a/-1", MISSING),  # not an index, though Python would take it
+        ("/a/\u00b2", MISSING),  # a superscript two: str.isdigit() says yes, int() says no
         ("/a/x", MISSING),  # a name into a list
         ("/s/0", MISSING),  # into a string
         ("/n/0", MISSING),  # into a number
