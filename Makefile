@@ -6,7 +6,7 @@ SDK3   := .venv-genai3
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: setup serve test test-fast check lint typecheck bench conform clean system-deps
+.PHONY: setup serve test test-fast check lint typecheck bench bench-check wrk conform clean system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,12 +49,18 @@ typecheck: setup
 check: lint typecheck test
 
 # wrk (Debian) drives the load; Prism comes from npm on first use (benchmarks/.prism).
-bench: setup system-deps
+wrk:
 	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (Debian package)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
 	  || { echo "could not install wrk: run as root, or install it yourself"; exit 1; }; }
+
+bench: setup system-deps wrk
 	$(BIN)/python -m benchmarks --prism --redis --json benchmarks/last-run.json $(ARGS)
 	$(BIN)/python -m benchmarks.loadtest --operations 10000
+
+# The regression check CI runs: ratios against the bare endpoint only, with generous floors.
+bench-check: setup wrk
+	$(BIN)/python -m benchmarks --check
 
 # The conformance kit against the mock, every bundled dialect, reports in reports/.
 conform: setup

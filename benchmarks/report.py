@@ -25,7 +25,7 @@ from benchmarks.throughput import CONNECTIONS, PACED_DELAY_MS, Series
 __all__ = ["CHECK_FLOORS", "Report", "Verdict", "machine"]
 
 # Floors for --check: well below the targets, so only a real regression trips them on a noisy machine.
-CHECK_FLOORS = {"poll / bare": 0.40, "create / bare": 0.25}
+CHECK_FLOORS = {"poll / bare": 0.45, "create / bare": 0.28}  # measured 0.75 and 0.45 on a quiet machine
 
 
 @dataclass(frozen=True, slots=True)
