@@ -12,7 +12,6 @@ import fcntl
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from mockserver.testing import free_port
+from mockserver.testing import free_port, redis_answers
 
 __all__ = [
     "PRISM_DIR",
@@ -200,19 +199,10 @@ def redis_server(cpus: str) -> Iterator[str]:
         )
         try:
             deadline = time.monotonic() + 20
-            while not _pings(port):
+            while not redis_answers(port):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise ServerError(f"redis-server did not answer PING on port {port}")
                 time.sleep(0.01)
             yield f"redis://127.0.0.1:{port}"
         finally:
             _stop(process)
-
-
-def _pings(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False

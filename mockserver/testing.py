@@ -33,7 +33,7 @@ from mockserver.store import Store
 from videogen.dialect import Dialect
 from videogen.errors import VideogenError
 
-__all__ = ["LiveMockServer", "MockVideoAPI", "SyncASGITransport", "free_port"]
+__all__ = ["LiveMockServer", "MockVideoAPI", "SyncASGITransport", "free_port", "redis_answers"]
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -65,6 +65,16 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def redis_answers(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a Redis server on ``port`` answers PING: a started redis-server is ready."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 class _Harness:

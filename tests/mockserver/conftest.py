@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -15,26 +14,11 @@ import pytest
 from mockserver.store import MemoryStore, Store
 from mockserver.store.redis import RedisStore
 from mockserver.store.sqlite import SQLiteStore
+from mockserver.testing import free_port, redis_answers
 
 StoreFactory = Callable[[], Store]
 
 _REDIS_START_TIMEOUT_S = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def _start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -47,13 +31,13 @@ def _start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
         )
     log = workdir / "redis.log"
     for _ in range(3):  # another process may grab the free port before redis binds it
-        port = _free_port()
+        port = free_port()
         args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)]
         with log.open("wb") as out:
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + _REDIS_START_TIMEOUT_S
         while proc.poll() is None and time.monotonic() < deadline:
-            if _answers_ping(port):
+            if redis_answers(port):
                 return proc, port
             time.sleep(0.01)  # a poll interval, bounded by the deadline
         proc.kill()
