@@ -68,8 +68,8 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def reader(source: Source) -> Callable[[Parsed], Any]:
-    """``read_source`` for one source, decided once: a poll or create calls it per input."""
+def _reader(source: Source) -> Callable[[Parsed], Any]:
+    """``read_source`` for one source, with the kind decided once: a create reads every input through one."""
     key = source.key
     if source.kind == "path":
         return lambda parsed: parsed.path.get(key, MISSING)
@@ -131,7 +131,7 @@ class Simulator:
         """The create's ``x-videogen`` inputs that the request carries (null counts as absent)."""
         readers = self._readers.get(op.operation_id)
         if readers is None:
-            readers = self._readers[op.operation_id] = tuple((inp.name, reader(inp.source)) for inp in op.inputs)
+            readers = self._readers[op.operation_id] = tuple((inp.name, _reader(inp.source)) for inp in op.inputs)
         inputs: dict[str, Any] = {}
         for name, read in readers:
             value = read(parsed)
