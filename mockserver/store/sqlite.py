@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from mockserver.record import OperationRecord
@@ -82,6 +83,19 @@ class SQLiteStore:
         return self._path
 
     def _open(self) -> sqlite3.Connection:
+        # Workers starting together open a new file at once. Switching it to WAL takes a lock
+        # for which SQLite does not always wait out its busy timeout ("database is locked"
+        # at once), so the switch is retried for as long as that timeout.
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: autocommit, so every statement commits on its own.
         conn = sqlite3.connect(self._path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:

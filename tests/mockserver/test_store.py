@@ -6,8 +6,10 @@ import asyncio
 import dataclasses
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -297,6 +299,26 @@ def test_sqlite_two_processes_write_one_file_at_once(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(main())
+
+
+def test_sqlite_opens_a_file_another_process_is_writing(tmp_path: Path) -> None:
+    """Workers starting together: switching a file to WAL while another connection holds
+    its write lock fails at once, without SQLite's busy wait; the store waits it out."""
+    path = str(tmp_path / "mock.db")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("CREATE TABLE started_first (x)")
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO started_first VALUES (1)")
+        release = threading.Timer(0.3, other.execute, ("COMMIT",))
+        release.start()
+        try:
+            store = SQLiteStore(path)  # raised "database is locked" at once before the retry
+        finally:
+            release.join()
+        asyncio.run(store.close())
+    finally:
+        other.close()
 
 
 def test_open_store_builds_sqlite_from_a_url(tmp_path: Path) -> None:
