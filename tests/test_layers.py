@@ -58,3 +58,15 @@ def test_no_vendor_branches_in_python(path: Path) -> None:
             for side in [node.left, *node.comparators]:
                 if isinstance(side, ast.Constant) and isinstance(side.value, str):
                     assert not VENDORS.search(side.value), f"{path.name}:{node.lineno} compares with a vendor name"
+
+
+@pytest.mark.parametrize("path", [p for pkg in OURS for p in modules(pkg)], ids=str)
+def test_no_package_imports_the_benchmarks(path: Path) -> None:
+    bad = {m for m in imports_of(path) if m.split(".")[0] == "benchmarks"}
+    assert not bad, f"{path.name} imports {bad}: benchmarks/ sits above everything and is not installed"
+
+
+@pytest.mark.parametrize("path", modules("benchmarks"), ids=str)
+def test_benchmarks_import_the_model_and_the_mock_only(path: Path) -> None:
+    bad = {m for m in imports_of(path) if m.split(".")[0] == "conformance"}
+    assert not bad, f"{path.name} imports {bad}"

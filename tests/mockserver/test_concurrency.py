@@ -10,19 +10,16 @@ import asyncio
 
 import pytest
 
+from benchmarks.concurrency import exercise
+from benchmarks.servers import mock_cmd, serve
 from mockserver.testing import free_port
 
-pytestmark = pytest.mark.slow  # real processes; about 20-40 s
+pytestmark = pytest.mark.slow  # real processes; about 10 s
 
 OPERATIONS = 10_000
 
 
 def test_two_workers_on_redis_lose_and_duplicate_nothing(redis_url: str) -> None:
-    # Imported here, not at collection: importing the benchmarks package before
-    # test_fuzz.py's stateful phase runs changes what that phase draws (see the report).
-    from benchmarks.concurrency import exercise
-    from benchmarks.servers import mock_cmd, serve
-
     store = redis_url.rsplit("/", 1)[0] + "/7"  # a database of its own on the session's redis-server
     port = free_port()
     with serve(mock_cmd(port, "--store", store, "--workers", "2"), "/_mock/health", port=port, cpus=None) as served:
