@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import random
 import string
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,20 +67,6 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _reader(source: Source) -> Callable[[Parsed], Any]:
-    """``read_source`` for one source, with the kind decided once: a create reads every input through one."""
-    key = source.key
-    if source.kind == "path":
-        return lambda parsed: parsed.path.get(key, MISSING)
-    if source.kind == "query":
-        return lambda parsed: parsed.query.get(key, MISSING)
-    if source.kind == "header":
-        return lambda parsed: parsed.headers.get(key, MISSING)
-    assert source.pointer is not None
-    get = source.pointer.get
-    return lambda parsed: get(parsed.body)
-
-
 def read_source(source: Source, parsed: Parsed) -> Any:
     if source.kind == "path":
         return parsed.path.get(source.key, MISSING)
@@ -104,7 +89,6 @@ class Simulator:
         self._identities: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
         self._bodies: dict[tuple[str, str, Snapshot, str], bytes] = {}  # (operation, token, snapshot, base_url) -> poll answer
-        self._readers: dict[str, tuple[tuple[str, Callable[[Parsed], Any]], ...]] = {}  # operation -> its input readers
         self._results_stay = dialect.result_url is None or not dialect.result_url.names & _MOVING
         failed = dialect.outcomes.get("failed", {})
         self._error = {
@@ -129,14 +113,11 @@ class Simulator:
 
     def read_inputs(self, op: Operation, parsed: Parsed) -> dict[str, Any]:
         """The create's ``x-videogen`` inputs that the request carries (null counts as absent)."""
-        readers = self._readers.get(op.operation_id)
-        if readers is None:
-            readers = self._readers[op.operation_id] = tuple((inp.name, _reader(inp.source)) for inp in op.inputs)
         inputs: dict[str, Any] = {}
-        for name, read in readers:
-            value = read(parsed)
+        for inp in op.inputs:
+            value = read_source(inp.source, parsed)
             if value is not MISSING and value is not None:
-                inputs[name] = value
+                inputs[inp.name] = value
         return inputs
 
     def plan(self, op: Operation, parsed: Parsed, inputs: dict[str, Any], *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
