@@ -158,7 +158,7 @@ class Outcome:
 
 def _target(dialect: Dialect, path: str) -> tuple[str, dict[str, str]]:
     """The request target under the dialect's mount, with the key where the dialect wants it."""
-    headers, query = credentials(dialect.security_schemes, dialect.by_role("create")[0].security, KEY)
+    headers, query = credentials(dialect.create, KEY)
     target = f"/{dialect.name}{path}"
     if query:
         target += ("&" if "?" in target else "?") + urlencode(query)

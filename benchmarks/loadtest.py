@@ -28,7 +28,8 @@ import httpx
 
 from mockserver.testing import free_port
 from videogen.dialect import Dialect, load_dialects
-from videogen.reading import TERMINAL, classify, create_request, credentials, handle_of, poll_request, results_of
+from videogen.reading import classify, create_request, credentials, handle_of, poll_request, results_of
+from videogen.states import TERMINAL
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Job:
 
 
 def auth(dialect: Dialect) -> tuple[dict[str, str], dict[str, str] | None]:
-    headers, query = credentials(dialect.security_schemes, dialect.by_role("create")[0].security, "load-key")
+    headers, query = credentials(dialect.create, "load-key")
     return headers, query or None  # httpx drops a URL query when given params={}
 
 

@@ -74,13 +74,7 @@ class Generator:
         self.dialect = dialect
         self.schema = schemathesis.openapi.from_dict(dialect.document)
         self.routes = Routes(dialect, _HOST)
-        self._secret_headers: set[str] = set()
-        self._secret_query: set[str] = set()
-        for scheme in dialect.security_schemes.values():
-            if scheme.get("type") == "apiKey":
-                (self._secret_query if scheme.get("in") == "query" else self._secret_headers).add(str(scheme.get("name", "")).lower())
-            elif scheme.get("type") == "http":
-                self._secret_headers.add("authorization")
+        self._secret_query = {slot.name for op in dialect.operations for slot in op.credentials if slot.location == "query"}
 
     def probes(self, op: Operation, mode: Mode, count: int) -> list[Probe]:
         """Up to ``count`` distinct requests; fewer when the schema leaves little to vary."""

@@ -18,7 +18,7 @@ from videogen.pointer import MISSING, Pointer
 
 __all__ = ["COST_INPUTS", "edge_sample"]
 
-COST_INPUTS = frozenset({"count", "duration_s", "resolution", "storage_uri"})
+COST_INPUTS = frozenset({"count", "duration_s", "resolution", "width", "height", "storage_uri"})
 
 
 def _edge(schema: dict[str, Any], current: Any) -> Any:
@@ -42,7 +42,8 @@ def edge_sample(dialect: Dialect, op: Operation) -> Any:
     example, schema = dialect.read.example, op.body_schema
     if not isinstance(example, dict) or not isinstance(schema, dict):
         return None
-    fixed = {inp.source.pointer.text for inp in op.inputs if inp.name in COST_INPUTS and inp.source.pointer is not None}
+    declared = op.inputs.inputs if op.inputs is not None else ()
+    fixed = {inp.source.pointer.text for inp in declared if set(inp.produces) & COST_INPUTS and inp.source.pointer is not None}
     body = copy.deepcopy(example)
 
     def visit(sub: dict[str, Any], value: Any, at: str) -> None:

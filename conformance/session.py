@@ -20,6 +20,7 @@ from conformance.exchange import Exchange, Redactor
 from conformance.failures import Ledger
 from conformance.routes import Routes
 from videogen.dialect import Dialect, Operation
+from videogen.inputs import RequestView
 from videogen.pointer import MISSING
 from videogen.reading import PollRequest, create_request, credentials, poll_request
 
@@ -87,7 +88,7 @@ class Session:
             max_wait=min(config.timeout, 300.0),
         )
         self.client.listeners.append(ResponseConformance(dialect, self.ledger))
-        self.create_op = dialect.by_role("create")[0]
+        self.create_op = dialect.create
         self.notes: list[str] = []
 
     def close(self) -> None:
@@ -96,14 +97,9 @@ class Session:
     def example_model(self) -> str:
         """The model the document's example create names (in its path or its body)."""
         request = create_request(self.dialect)
-        for inp in self.create_op.inputs:
-            if inp.name != "model":
-                continue
-            if inp.source.kind == "path":
-                return request.path_params.get(inp.source.key, "")
-            value = inp.source.pointer.get(request.json) if inp.source.pointer is not None else None
-            return value if isinstance(value, str) else ""
-        return ""
+        assert self.create_op.inputs is not None
+        model = self.create_op.inputs.read(RequestView(path=request.path_params, body=request.json)).get("model")
+        return model if isinstance(model, str) else ""
 
     def kind_code(self, kind: str) -> int:
         return self.dialect.error_kind(kind).code
@@ -126,8 +122,8 @@ class Session:
             matched = self.routes.match(method, url)
             op = matched[0] if matched else None
         chosen = dict(headers or {})
-        if key is not None and op is not None and op.security and self.client.is_ours(url):
-            extra_headers, query = credentials(self.dialect.security_schemes, op.security, key)
+        if key is not None and op is not None and op.credentials and self.client.is_ours(url):
+            extra_headers, query = credentials(op, key)
             chosen.update(extra_headers)
             if query:
                 url += ("&" if "?" in url else "?") + httpx.QueryParams(query).__str__()

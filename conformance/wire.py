@@ -14,25 +14,10 @@ from typing import Any
 
 import jsonschema_rs
 
+from videogen.coercion import coerce
 from videogen.dialect import Operation
 
-__all__ = ["WireValidator", "coerce"]
-
-
-def coerce(value: str, schema: dict[str, Any]) -> Any:
-    """A path, query or header string as the schema's type reads it (``"4"`` -> 4)."""
-    kinds = schema.get("type")
-    for kind in kinds if isinstance(kinds, list) else [kinds]:
-        try:
-            if kind == "integer":
-                return int(value)
-            if kind == "number":
-                return float(value)
-        except ValueError:
-            continue
-        if kind == "boolean" and value in ("true", "false"):
-            return value == "true"
-    return value
+__all__ = ["WireValidator"]
 
 
 class WireValidator:

@@ -40,8 +40,8 @@ __all__ = ["create_app"]
 
 
 class _Mount(Mount):
-    """A mount whose path may hold any character: an id with ``%0A`` must still reach the
-    dialect, to get the vendor's own error rather than Starlette's plain-text 404."""
+    """A mount whose path may hold any character: a token with ``%0A`` must still reach the
+    control API, to get its JSON 404 rather than Starlette's plain-text one."""
 
     def __init__(self, path: str, app: ASGIApp) -> None:
         super().__init__(path, app=app)
@@ -90,7 +90,6 @@ def create_app(
     for name, dialect in by_name.items():
         mounts[name] = DialectApp(dialect, runtime)
         routes.append(Route(f"/{name}/openapi.json", _openapi(dialect, config), methods=["GET"]))
-        routes.append(_Mount(f"/{name}", mounts[name]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -105,8 +104,9 @@ def create_app(
 class MockApp(Starlette):
     """Starlette, with a direct path to each dialect's app for the requests that carry the load.
 
-    A dialect's own app answers every error itself, in the vendor's shape, so the
-    router and the generic middleware would only add time; everything else (the
+    Every path under ``/<dialect>`` goes straight to that dialect's app, which answers
+    every error itself, in the vendor's shape (an id holding ``%0A`` included); the
+    router and the generic middleware would only add time. Everything else (the
     index, ``/_mock``, the documents, lifespan) goes through Starlette as usual.
     """
 
@@ -118,13 +118,11 @@ class MockApp(Starlette):
         if scope["type"] == "http":
             path: str = scope["path"]
             end = path.find("/", 1)
-            if end > 0:
-                head = path[1:end]
-                mounted = self.mounts.get(head)
-                if mounted is not None and path != f"/{head}/openapi.json":
-                    scope["root_path"] = scope.get("root_path", "") + path[:end]  # in place, as Starlette's Router does
-                    await mounted(scope, receive, send)
-                    return
+            head = path[1:end] if end > 0 else path[1:]
+            mounted = self.mounts.get(head)
+            if mounted is not None and path != f"/{head}/openapi.json":
+                await mounted(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 

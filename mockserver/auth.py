@@ -1,59 +1,34 @@
-"""API-key extraction from a dialect's security schemes, and key -> owner digests.
+"""Who owns an operation: a digest of the API key that created it, salted per deployment.
 
-Operations belong to the key that created them. The store only ever sees a
-digest of the key, so neither records nor logs contain one.
+Operations belong to the key that created it. The store, the logs and the
+control API only ever see a digest: an HMAC of the key under a salt drawn at
+start-up and shared through the store, so every worker and replica (and a
+restart on a durable store) computes the same owner, while a digest listed by
+the control API cannot be matched against ``sha256(key)`` of a guessed key.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import hmac
 
-from videogen.dialect import Operation
+__all__ = ["Owners"]
 
-__all__ = ["KeyReader", "owner_of"]
+_CACHE = 1024  # a client sends the same few keys; every request digests its key
 
 
-@functools.lru_cache(maxsize=1024)  # every request digests its key; a client sends the same few keys
-def owner_of(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+class Owners:
+    """Key -> owner digests under one salt."""
 
+    def __init__(self, salt: bytes) -> None:
+        self._salt = salt
+        self._cache: dict[str, str] = {}
 
-@dataclass(frozen=True, slots=True)
-class _Slot:
-    location: str  # header | query
-    name: str
-    bearer: bool
-
-
-class KeyReader:
-    """Reads the API key an operation's security requirement asks for."""
-
-    def __init__(self, operation: Operation, schemes: Mapping[str, dict[str, Any]]) -> None:
-        slots = []
-        for name in operation.security:
-            scheme = schemes[name]
-            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-                slots.append(_Slot("header", "authorization", True))
-            elif scheme.get("type") == "apiKey":
-                location = scheme.get("in", "header")
-                slots.append(_Slot(location, scheme["name"].lower() if location == "header" else scheme["name"], False))
-        self.slots = tuple(slots)
-        self.required = bool(slots)
-
-    def read(self, headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
-        """The key sent, or None when no slot carries a non-empty one."""
-        for slot in self.slots:
-            raw = headers.get(slot.name) if slot.location == "header" else query.get(slot.name)
-            if not raw:
-                continue
-            if slot.bearer:
-                scheme, _, token = raw.partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
-                    continue
-                raw = token.strip()
-            return raw.strip() or None
-        return None
+    def of(self, key: str) -> str:
+        owner = self._cache.get(key)
+        if owner is None:
+            owner = hmac.new(self._salt, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:24]
+            if len(self._cache) >= _CACHE:
+                self._cache.clear()
+            self._cache[key] = owner
+        return owner

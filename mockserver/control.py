@@ -18,12 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from mockserver.auth import owner_of
 from mockserver.faults import KINDS, FaultError, FaultRule
-from mockserver.lifecycle import RANK, TERMINAL, state_at
+from mockserver.lifecycle import state_at
 from mockserver.record import OperationRecord
 from mockserver.runtime import Runtime
+from videogen.coercion import is_digits
 from videogen.dialect import YAML_LOADER
+from videogen.states import FORCEABLE, ORDER, STATES, TERMINAL
 
 __all__ = ["CONTROL_SPEC", "control_router", "render_metrics", "summary"]
 
@@ -129,16 +130,17 @@ def control_router(runtime: Runtime) -> Router:
         if dialect is not None and dialect not in runtime.dialects:
             return _error(400, f"unknown dialect {dialect!r}; expected one of: {', '.join(sorted(runtime.dialects))}")
         limit_raw = request.query_params.get("limit", "1000")
-        if not (limit_raw.isascii() and limit_raw.isdigit()) or not 1 <= int(limit_raw) <= 100_000:
+        if not is_digits(limit_raw) or not 1 <= int(limit_raw) <= 100_000:
             return _error(400, f"limit must be an integer from 1 to 100000, got {limit_raw!r}")
         state = request.query_params.get("state")
-        if state is not None and state not in RANK:
-            return _error(400, f"unknown state {state!r}; expected one of: {', '.join(RANK)}")
+        if state is not None and state not in STATES:
+            return _error(400, f"unknown state {state!r}; expected one of: {', '.join(STATES)}")
         key = request.query_params.get("api_key")
         now = await runtime.now()
         records = await runtime.store.list(dialect, int(limit_raw))
         if key is not None:
-            records = [r for r in records if r.owner == owner_of(key)]
+            owner = await runtime.owner_of(key)
+            records = [r for r in records if r.owner == owner]
         items = [summary(runtime, r, now) for r in records]
         if state is not None:
             items = [i for i in items if i["state"] == state]
@@ -156,18 +158,20 @@ def control_router(runtime: Runtime) -> Router:
             return problem
         assert body is not None
         target = body.get("state")
-        allowed = ("running", "succeeded", "failed", "filtered")
-        if target not in allowed:
-            return _error(400, f"'state' must be one of {', '.join(allowed)}; got {target!r}")
+        if target not in FORCEABLE:
+            return _error(400, f"'state' must be one of {', '.join(FORCEABLE)}; got {target!r}")
         record = await runtime.store.get(request.path_params["token"])
         if record is None:
             return _error(404, f"no operation with token {request.path_params['token']!r}")
+        states = runtime.dialects[record.dialect].states if record.dialect in runtime.dialects else ()
+        if target not in states:
+            return _error(400, f"the {record.dialect} dialect has no {target!r} state; it has: {', '.join(states)}")
         now = await runtime.now()
         current = state_at(record, now).state
         if current == target:
             return _json(summary(runtime, record, now))
-        if current in TERMINAL or RANK[target] < RANK[current]:
-            return _error(409, f"operation is {current}; states only move forward (queued -> running -> succeeded|failed|filtered)")
+        if current in TERMINAL or ORDER[target] < ORDER[current]:
+            return _error(409, f"operation is {current}; states only move forward (queued -> running -> {'|'.join(sorted(TERMINAL))})")
         if target == "running":
             # The queue ends now; creation time (part of some ids) and the outcome stay as planned.
             record.queued_s = now - record.created_at

@@ -1,4 +1,4 @@
-"""Vendor-shaped error responses.
+"""Vendor-shaped errors: raised anywhere on the request path, answered in the dialect's own shape.
 
 Every error the mock sends inside a dialect's mount is rendered from that
 dialect's ``x-videogen.errors`` block: the vendor's own status code and body.
@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-from starlette.responses import Response
-
+from mockserver.responses import JSONBytes
 from mockserver.validation import Violation
 from videogen.dialect import Dialect
+from videogen.errors import VideogenError
 
 __all__ = ["VendorError", "error_body", "error_response"]
 
 
-class VendorError(Exception):
+class VendorError(VideogenError):
     """Raised inside a handler to answer with the dialect's error of ``kind``."""
 
     def __init__(self, kind: str, message: str, violations: Sequence[Violation] = (), headers: dict[str, str] | None = None) -> None:
@@ -45,6 +44,6 @@ def error_body(dialect: Dialect, kind: str, message: str, violations: Sequence[V
     return spec.code, dialect.error_body.render(ctx)
 
 
-def error_response(dialect: Dialect, error: VendorError) -> Response:
+def error_response(dialect: Dialect, error: VendorError) -> JSONBytes:
     status, body = error_body(dialect, error.kind, error.message, error.violations)
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=error.headers)
+    return JSONBytes.of(body, status, error.headers)

@@ -3,9 +3,9 @@
 ``state_at(record, now)`` is a pure function; there is no ticker and no stored
 "current state". Internal states advance in one direction only:
 
-    queued -> running -> succeeded | failed | filtered
+    queued -> running -> succeeded | failed | filtered | cancelled
 
-The scenario (from a ``[mock:...]`` prompt directive or the ``X-Mock-Scenario``
+The vocabulary is :mod:`videogen.states`. The scenario (from a ``[mock:...]`` prompt directive or the ``X-Mock-Scenario``
 header) picks the outcome and the pace.
 """
 
@@ -18,18 +18,13 @@ from typing import Final
 from mockserver.record import OperationRecord
 
 __all__ = [
-    "RANK",
     "SCENARIOS",
-    "TERMINAL",
     "Scenario",
     "ScenarioError",
     "Snapshot",
     "parse_scenario",
     "state_at",
 ]
-
-TERMINAL: Final = frozenset({"succeeded", "failed", "filtered"})
-RANK: Final = {"queued": 0, "running": 1, "succeeded": 2, "failed": 2, "filtered": 2}
 
 # name -> (outcome or None, pace multiplier or None)
 SCENARIOS: Final[dict[str, tuple[str | None, float | None]]] = {

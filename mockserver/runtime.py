@@ -7,11 +7,14 @@ module-level globals.
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass, field
 
+from mockserver.auth import Owners
 from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
 from mockserver.faults import FaultInjector
+from mockserver.signing import Signer
 from mockserver.simulator import Simulator
 from mockserver.store import Store
 from videogen.dialect import Dialect
@@ -30,6 +33,8 @@ class Runtime:
     shares_clock: bool = False
     faults: FaultInjector = field(default_factory=FaultInjector)
     requests: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (dialect, operation, status) -> count
+    _signer: Signer | None = None
+    _owners: Owners | None = None
 
     def __post_init__(self) -> None:
         seed = self.config.fault_seed if self.config.fault_seed is not None else self.config.seed
@@ -37,6 +42,24 @@ class Runtime:
         self.shares_clock = isinstance(self.clock, VirtualClock) and bool(getattr(self.store, "shared", False))
         for name, dialect in self.dialects.items():
             self.simulators[name] = Simulator(dialect, rng=self.rng, time_scale=self.config.time_scale)
+
+    def count(self, dialect: str, role: str, status: int) -> None:
+        """One answered request, for ``/_mock/metrics``."""
+        key = (dialect, role, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+
+    async def signer(self) -> Signer:
+        """The download-URL signer; its secret is drawn once and shared through a shared store."""
+        if self._signer is None:
+            secret = await self.store.shared_secret("download-signing", secrets.token_bytes(32))
+            self._signer = Signer(secret)
+        return self._signer
+
+    async def owner_of(self, key: str) -> str:
+        """The owner digest of ``key`` (its salt is drawn once and shared through a shared store)."""
+        if self._owners is None:
+            self._owners = Owners(await self.store.shared_secret("owner-salt", secrets.token_bytes(32)))
+        return self._owners.of(key)
 
     async def now(self) -> float:
         """The clock's time. With a shared store, the virtual clock's offset is read from

@@ -3,13 +3,18 @@
 It is the only place that knows what the lifecycle means for a vendor's
 answers, and it learns all of that from the dialect: which inputs matter,
 how identities look, which template answers in which state.
+
+The template context it builds has exactly the names of
+:data:`videogen.context.OPERATION`: each name has one provider below, and the
+module refuses to import if the two ever disagree.
 """
 
 from __future__ import annotations
 
-import functools
 import random
 import string
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,14 +24,16 @@ from mockserver.lifecycle import Scenario, Snapshot, state_at
 from mockserver.media import render_mp4_b64
 from mockserver.record import OperationRecord
 from mockserver.validation import Parsed
-from videogen.dialect import Dialect, Operation, Source
+from videogen.context import OPERATION
+from videogen.dialect import Dialect, Operation
 from videogen.pointer import MISSING
+from videogen.sizing import DEFAULT_SIZE, size_of
+from videogen.states import TERMINAL
 
-__all__ = ["Simulator", "video_size"]
+__all__ = ["Simulator"]
 
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 _TOKEN_PAIRS = [b + a for a in _TOKEN_ALPHABET for b in _TOKEN_ALPHABET]  # pair n: digit n % 36, then n // 36
-MAX_SIDE = 1920
 _IDENTITY_CACHE = 100_000
 _BODY_CACHE = 10_000
 _BODY_CACHE_MAX_BYTES = 2048
@@ -35,70 +42,111 @@ _BODY_CACHE_MAX_BYTES = 2048
 _MOVING = frozenset({"state", "progress", "updated_s", "updated_ms", "updated_iso", "videos", "filter"})
 
 
-def video_size(inputs: dict[str, Any]) -> tuple[int, int]:
-    """Width and height of the rendered video: explicit sizes win, else aspect ratio and resolution."""
-    width, height = inputs.get("width"), inputs.get("height")
-    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-        return _even(min(width, MAX_SIDE)), _even(min(height, MAX_SIDE))
-    return _sized(str(inputs.get("resolution", "720p")), str(inputs.get("aspect_ratio", "16:9")))
-
-
-@functools.lru_cache(maxsize=256)  # a handful of resolutions and aspect ratios, asked for on every create
-def _sized(resolution: str, aspect_ratio: str) -> tuple[int, int]:
-    digits = resolution.rstrip("pP")
-    short = int(digits) if digits.isascii() and digits.isdigit() else 720
-    a, _, b = aspect_ratio.partition(":")
-    whole = a.isascii() and a.isdigit() and b.isascii() and b.isdigit()
-    ratio_w, ratio_h = (int(a), int(b)) if whole and int(a) and int(b) else (16, 9)
-    w: float
-    h: float
-    if ratio_w >= ratio_h:
-        w, h = short * ratio_w / ratio_h, short
-    else:
-        w, h = short, short * ratio_h / ratio_w
-    return _even(min(round(w), MAX_SIDE)), _even(min(round(h), MAX_SIDE))
-
-
-def _even(n: int) -> int:
-    return max(2, n - (n % 2))
-
-
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def read_source(source: Source, parsed: Parsed) -> Any:
-    if source.kind == "path":
-        return parsed.path.get(source.key, MISSING)
-    if source.kind == "query":
-        return parsed.query.get(source.key, MISSING)
-    if source.kind == "header":
-        return parsed.headers.get(source.key, MISSING)
-    assert source.pointer is not None
-    return source.pointer.get(parsed.body)
+class _Context(dict[str, Any]):
+    """A template context whose costly fields (ISO times, result lists) are made on first read."""
+
+    lazy: tuple[Simulator, OperationRecord, Snapshot, str]
+
+    def __missing__(self, key: str) -> Any:
+        sim, record, snap, base_url = self.lazy
+        provider = _LAZY.get(key)
+        if provider is None:
+            raise KeyError(key)
+        value = provider(sim, record, snap, base_url, self)
+        self[key] = value
+        return value
+
+
+class _Inputs(dict[str, Any]):
+    """A record's inputs, where an input the dialect declares but the request left out reads as null."""
+
+    __slots__ = ("declared",)
+
+    def __init__(self, values: dict[str, Any], declared: frozenset[str]) -> None:
+        super().__init__(values)
+        self.declared = declared
+
+    def __missing__(self, key: str) -> Any:
+        if key in self.declared:
+            return None
+        raise KeyError(key)
+
+
+class _Video(dict[str, Any]):
+    """A result's template fields; ``b64`` and ``data_uri`` (inline bytes) are rendered only when read."""
+
+    def __missing__(self, key: str) -> Any:
+        if key in ("b64", "data_uri"):
+            args = self.get("_render")
+            b64 = render_mp4_b64(*args) if args else None
+            self["b64"] = b64
+            self["data_uri"] = f"data:video/mp4;base64,{b64}" if b64 else None
+            return self[key]
+        raise KeyError(key)
+
+
+def _finished(snap: Snapshot) -> float | None:
+    return snap.since if snap.state in TERMINAL else None
+
+
+def _times(stem: str, when: Callable[[OperationRecord, Snapshot], float | None]) -> dict[str, Any]:
+    def seconds(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
+        t = when(r, s)
+        return None if t is None else int(t)
+
+    def millis(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
+        t = when(r, s)
+        return None if t is None else int(t * 1000)
+
+    def iso(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
+        t = when(r, s)
+        return None if t is None else _iso(t)
+
+    return {f"{stem}_s": seconds, f"{stem}_ms": millis, f"{stem}_iso": iso}
+
+
+Provider = Callable[["Simulator", OperationRecord, Snapshot, str, dict[str, Any]], Any]
+# Names that cost something to compute: made only when a template reads them.
+_LAZY: dict[str, Provider] = {
+    **_times("created", lambda r, s: r.created_at),
+    **_times("updated", lambda r, s: s.since),
+    **_times("finished", lambda r, s: _finished(s)),
+    **_times("expires", lambda r, s: None),
+    "request_id": lambda sim, r, s, b, c: uuid.uuid4().hex,
+    "source": lambda sim, r, s, b, c: None,
+    "videos": lambda sim, r, s, b, c: sim.videos(r, c, b) if s.state == "succeeded" else [],
+    "filter": lambda sim, r, s, b, c: sim.filter_fields(r),
+}
+# Names every context gets at once (see Simulator.context).
+_EAGER = frozenset({"id", "name", "token", "model", "vars", "input", "state", "progress", "base_url", "error"})
+if _EAGER | set(_LAZY) != set(OPERATION.fields) or _EAGER & set(_LAZY):  # pragma: no cover - a broken checkout
+    raise ImportError(
+        f"the simulator's context providers disagree with videogen.context.OPERATION: {sorted(_EAGER ^ set(OPERATION.fields) ^ set(_LAZY))}"
+    )
 
 
 class Simulator:
-    """One dialect's simulation; stateless apart from its random generator."""
+    """One dialect's simulation; stateless apart from its random generator and its caches."""
 
     def __init__(self, dialect: Dialect, *, rng: random.Random, time_scale: float = 1.0) -> None:
         self.dialect = dialect
         self.rng = rng
         self.time_scale = time_scale
         self.fps = int(dialect.defaults.get("fps", 24))
+        input_shape = dialect.context.fields["input"]
+        self.declared_inputs = frozenset(getattr(input_shape, "fields", ()))
         self._identities: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
         self._bodies: dict[tuple[str, str, Snapshot, str], bytes] = {}  # (operation, token, snapshot, base_url) -> poll answer
         self._results_stay = dialect.result_url is None or not dialect.result_url.names & _MOVING
-        failed = dialect.outcomes.get("failed", {})
-        self._error = {
-            "code": failed.get("code", 500),
-            "reason": failed.get("reason", ""),
-            "message": failed.get("message", "generation failed"),
+        # Templates that read a fresh value per request cannot have their answers cached.
+        self._cacheable = {
+            op.operation_id: not any("request_id" in t.names for t in op.state_responses.values()) for op in dialect.by_role("poll")
         }
-        filtered = dialect.outcomes.get("filtered", {})
-        self._filter_reasons = list(filtered.get("reasons", ["The request was blocked by the safety filter."]))
-        self._filter_code = filtered.get("code", 400)
 
     # -- create ---------------------------------------------------------------
 
@@ -111,26 +159,17 @@ class Simulator:
             out.append(_TOKEN_PAIRS[pair])
         return "".join(out)
 
-    def read_inputs(self, op: Operation, parsed: Parsed) -> dict[str, Any]:
-        """The create's ``x-videogen`` inputs that the request carries (null counts as absent)."""
-        inputs: dict[str, Any] = {}
-        for inp in op.inputs:
-            value = read_source(inp.source, parsed)
-            if value is not MISSING and value is not None:
-                inputs[inp.name] = value
-        return inputs
-
     def plan(self, op: Operation, parsed: Parsed, inputs: dict[str, Any], *, owner: str, scenario: Scenario, now: float) -> OperationRecord:
-        """The record of a new operation, from ``inputs`` (see :meth:`read_inputs`) and the dialect's defaults."""
+        """The record of a new operation, from the create's inputs and the dialect's defaults."""
         inputs = {**self.dialect.defaults, **inputs}
         inputs["count"] = int(inputs.get("count", 1))
         inputs["duration_s"] = float(inputs.get("duration_s", 8))
-        inputs["width"], inputs["height"] = video_size(inputs)
+        inputs["width"], inputs["height"] = size_of(inputs) or DEFAULT_SIZE
         inputs.setdefault("fps", self.fps)
         inputs.setdefault("seed", self.rng.randrange(2**31))  # "the seed used", as vendors report it
         model = str(inputs.pop("model"))
         vars_ = dict(self.dialect.identity_defaults)
-        vars_.update({name: str(v) for name, src in op.vars.items() if (v := read_source(src, parsed)) is not MISSING})
+        vars_.update({name: str(v) for name, src in op.vars.items() if (v := src.read(parsed)) is not MISSING})
         vars_.pop("model", None)
         queued, running = self.dialect.lifecycle.durations(model)
         pace = scenario.pace * self.time_scale
@@ -185,54 +224,53 @@ class Simulator:
         ident = self._identity(record)
         return all(str(ident.get(k)) == str(v) for k, v in fields.items() if k in ident)
 
+    def locate_file(self, value: str) -> tuple[str, int] | None:
+        parts = self.dialect.file_template.parse(value)
+        if not parts or "token" not in parts or not str(parts.get("index", "")).isdigit():
+            return None
+        return parts["token"], int(parts["index"])
+
     # -- poll -----------------------------------------------------------------
+
+    def filter_fields(self, record: OperationRecord) -> dict[str, Any]:
+        return {**self.dialect.filter, "count": record.inputs.get("count", 1)}
 
     def snapshot(self, record: OperationRecord, now: float) -> Snapshot:
         return state_at(record, now)
 
     def context(self, record: OperationRecord, snap: Snapshot, base_url: str) -> dict[str, Any]:
         """The template context; fields that cost something are computed only if a template reads them."""
-        ctx = _Context(self._identity(record))  # a copy: the context is extended below
-        ctx.update(
+        ident = self._identity(record)
+        ctx = _Context(
+            id=ident["id"],
+            name=ident["name"],
+            token=record.token,
+            model=record.model,
             vars=record.vars,
-            input=record.inputs,
+            input=_Inputs(record.inputs, self.declared_inputs),
             state=snap.state,
             progress=snap.progress,
             base_url=base_url,
-            created_ms=int(record.created_at * 1000),
-            updated_s=int(snap.since),
-            updated_ms=int(snap.since * 1000),
-            error=self._error,
+            error=self.dialect.failure,
         )
         ctx.lazy = (self, record, snap, base_url)
         return ctx
 
-    def _lazy(self, key: str, record: OperationRecord, snap: Snapshot, base_url: str, ctx: dict[str, Any]) -> Any:
-        if key == "created_iso":
-            return _iso(record.created_at)
-        if key == "updated_iso":
-            return _iso(snap.since)
-        if key == "videos":
-            return self.videos(record, ctx, base_url) if snap.state == "succeeded" else []
-        if key == "filter":
-            reasons = self._filter_reasons
-            return {"count": record.inputs.get("count", 1), "reasons": list(reasons), "reason": reasons[0], "code": self._filter_code}
-        raise KeyError(key)
-
-    def videos(self, record: OperationRecord, ident: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+    def videos(self, record: OperationRecord, ctx: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
         """The results' template fields. They are fixed once an operation exists, so they are
         built on its first poll and kept in a bounded cache; each call gets fresh dicts."""
         key = (record.token, base_url)
         fields = self._results.get(key) if self._results_stay else None
         if fields is None:
-            fields = self._videos(record, ident, base_url)
+            fields = self._videos(record, base_url)
             if self._results_stay:
                 if len(self._results) >= _IDENTITY_CACHE:
                     self._results.clear()
                 self._results[key] = fields
         return [_Video(f) for f in fields]
 
-    def _videos(self, record: OperationRecord, ident: dict[str, Any], base_url: str) -> list[dict[str, Any]]:
+    def _videos(self, record: OperationRecord, base_url: str) -> list[dict[str, Any]]:
+        ident = self._identity(record)
         inputs = record.inputs
         w, h, dur, fps = int(inputs["width"]), int(inputs["height"]), float(inputs["duration_s"]), int(inputs["fps"])
         storage = inputs.get("storage_uri")
@@ -240,25 +278,25 @@ class Simulator:
         for index in range(int(inputs["count"])):
             file = self.dialect.file_template.render({"token": record.token, "index": index})
             url = (
-                self.dialect.result_url.render({**ident, "base_url": base_url, "file": file, "index": index})
+                self.dialect.result_url.render({**ident, "vars": record.vars, "base_url": base_url, "file": file, "index": index})
                 if self.dialect.result_url
                 else None
             )
-            out.append(
-                dict(
-                    index=index,
-                    file=file,
-                    url=url,
-                    width=w,
-                    height=h,
-                    duration_s=dur,
-                    duration=int(dur) if dur == int(dur) else dur,
-                    fps=fps,
-                    mime="video/mp4",
-                    gcs_uri=f"{str(storage).rstrip('/')}/{file}.mp4" if storage else None,
-                    _render=None if storage else (w, h, dur, fps),
-                )
-            )
+            video = {
+                "index": index,
+                "file": file,
+                "url": url,
+                "width": w,
+                "height": h,
+                "duration_s": dur,
+                "duration": int(dur) if dur == int(dur) else dur,
+                "fps": fps,
+                "mime": "video/mp4",
+                "gcs_uri": f"{str(storage).rstrip('/')}/{file}.mp4" if storage else None,
+                "variants": {"thumbnail": None, "spritesheet": None},
+                "_render": None if storage else (w, h, dur, fps),
+            }
+            out.append(video)
         return out
 
     def poll_body(self, op: Operation, record: OperationRecord, snap: Snapshot, base_url: str) -> bytes:
@@ -271,7 +309,7 @@ class Simulator:
         body = self._bodies.get(key)
         if body is None:
             body = orjson.dumps(self.render(op, self.context(record, snap, base_url)))
-            if len(body) <= _BODY_CACHE_MAX_BYTES:
+            if len(body) <= _BODY_CACHE_MAX_BYTES and self._cacheable.get(op.operation_id, True):
                 if len(self._bodies) >= _BODY_CACHE:
                     self._bodies.clear()
                 self._bodies[key] = body
@@ -281,33 +319,3 @@ class Simulator:
         template = op.state_responses[ctx["state"]] if op.role == "poll" else op.create_response
         assert template is not None
         return template.render(ctx)
-
-    def locate_file(self, value: str) -> tuple[str, int] | None:
-        parts = self.dialect.file_template.parse(value)
-        if not parts or "token" not in parts or not str(parts.get("index", "")).isdigit():
-            return None
-        return parts["token"], int(parts["index"])
-
-
-class _Context(dict[str, Any]):
-    """A template context whose costly fields (ISO times, result lists) are made on first read."""
-
-    lazy: tuple[Simulator, OperationRecord, Snapshot, str]
-
-    def __missing__(self, key: str) -> Any:
-        sim, record, snap, base_url = self.lazy
-        value = sim._lazy(key, record, snap, base_url, self)
-        self[key] = value
-        return value
-
-
-class _Video(dict[str, Any]):
-    """A result's template fields; ``b64`` (inline bytes) is rendered only when a template reads it."""
-
-    def __missing__(self, key: str) -> Any:
-        if key == "b64":
-            args = self.get("_render")
-            value = render_mp4_b64(*args) if args else None
-            self["b64"] = value
-            return value
-        raise KeyError(key)

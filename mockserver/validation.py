@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from videogen.coercion import coerce, needs_coercion
 from videogen.dialect import Operation
 
 __all__ = ["Parsed", "RequestValidator", "Violation"]
@@ -39,24 +40,9 @@ class Parsed:
     body: Any
     violations: list[Violation]
 
-
-_NO_BODY = object()
-
-
-def _coerce(value: str, schema: dict[str, Any]) -> Any:
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    for k in kinds:
-        try:
-            if k == "integer":
-                return int(value)
-            if k == "number":
-                return float(value)
-            if k == "boolean" and value in ("true", "false"):
-                return value == "true"
-        except ValueError:
-            continue
-    return value
+    @classmethod
+    def empty(cls) -> Parsed:
+        return cls({}, {}, {}, None, [])
 
 
 # Keywords that never reject a value: a schema of only these and ``type: string``
@@ -74,7 +60,7 @@ class _Param:
         self.wire_name = self.name.lower() if self.location == "header" else self.name
         self.required = bool(spec.get("required", self.location == "path"))
         schema = spec.get("schema") or {}
-        self.coerce = schema if schema.get("type") not in (None, "string") else None
+        self.coerce = schema if needs_coercion(schema) else None
         accepts_any_string = schema.get("type") == "string" and set(schema) - {"type"} <= _ANNOTATIONS
         self.validator = jsonschema_rs.validator_for(schema) if schema and not accepts_any_string else None
 
@@ -83,7 +69,7 @@ class _Param:
             if self.required:
                 violations.append(Violation(self.name, f"{self.where} is required"))
             return
-        value = _coerce(raw, self.coerce) if self.coerce is not None else raw
+        value = coerce(raw, self.coerce) if self.coerce is not None else raw
         if self.validator is not None and not self.validator.is_valid(value):  # is_valid is the cheap common case
             for error in self.validator.iter_errors(value):
                 violations.append(Violation(self.name, f"{self.where}: {error.message}"))
@@ -119,7 +105,7 @@ class RequestValidator:
         self.body_required = operation.body_required
         self.body_schema = operation.body_schema
         self.body_validator = jsonschema_rs.validator_for(operation.body_schema) if operation.body_schema else None
-        self.takes_json = operation.body_schema is not None
+        self.takes_body = operation.body_schema is not None
 
     def validate(self, path: Mapping[str, str], query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Parsed:
         violations: list[Violation] = []
@@ -135,7 +121,7 @@ class RequestValidator:
         return Parsed(typed_path, typed_query, headers, self._body(headers, body, violations), violations)
 
     def _body(self, headers: Mapping[str, str], body: bytes, violations: list[Violation]) -> Any:
-        if not self.takes_json:
+        if not self.takes_body:
             return None
         if not body.strip():
             if self.body_required:

@@ -28,7 +28,7 @@ class Flow:
 
 
 def auth(dialect: Dialect, key: str) -> dict[str, str]:
-    headers, _ = credentials(dialect.security_schemes, dialect.by_role("create")[0].security, key)
+    headers, _ = credentials(dialect.create, key)
     return headers
 
 

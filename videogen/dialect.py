@@ -1,9 +1,10 @@
 """The dialect model: one vendor's OpenAPI document plus its ``x-videogen`` extensions.
 
 Both the mock server and the conformance kit load dialects through
-:func:`load_dialect`, so they agree on every route, identity, state and error
-shape. Everything here is checked and compiled at load time; a document that
-loads is safe to serve.
+:func:`load_dialect`, so they agree on every route, identity, credential, state
+and error shape. Everything is checked and compiled at load time
+(:mod:`videogen.building`, :mod:`videogen.checking`); a document that loads is
+one that serves.
 """
 
 from __future__ import annotations
@@ -15,31 +16,37 @@ from typing import Any, Literal
 
 import yaml
 
+from videogen.context import Fields
+from videogen.credentials import Slot
 from videogen.errors import SpecError, TemplateError
-from videogen.extension import check_extensions
+from videogen.inputs import InputReader, Source
+from videogen.paths import PathTemplate, Router
 from videogen.pointer import Pointer
-from videogen.refs import resolve_refs
 from videogen.template import Template, compile_template
 
 # libyaml's loader when PyYAML was built with it (several times faster at start-up).
 YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 __all__ = [
+    "YAML_LOADER",
     "Dialect",
     "ErrorKind",
     "IdentityTemplate",
     "Lifecycle",
     "Operation",
     "ReadModel",
+    "ResponseSpec",
+    "Role",
     "Source",
     "StateRule",
     "bundled_specs_dir",
+    "dialect_paths",
     "load_dialect",
     "load_dialects",
 ]
 
 Role = Literal["create", "poll", "download"]
-STATES = ("queued", "running", "succeeded", "failed", "filtered")
+ROLES: tuple[Role, ...] = ("create", "poll", "download")
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -50,34 +57,6 @@ def bundled_specs_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise SpecError(str(here), "", "no bundled specs/ folder found beside the package")
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where a value is read from in a request: ``path:NAME``, ``query:NAME``,
-    ``header:NAME`` or ``body:/json/pointer``."""
-
-    kind: Literal["path", "query", "header", "body"]
-    key: str
-    pointer: Pointer | None = None
-
-    @classmethod
-    def parse(cls, text: str, source: str, where: str) -> Source:
-        kind, sep, key = text.partition(":")
-        if not sep or kind not in ("path", "query", "header", "body") or not key:
-            raise SpecError(source, where, f"expected 'path:NAME', 'query:NAME', 'header:NAME' or 'body:/pointer', got {text!r}")
-        if kind == "body":
-            try:
-                return cls("body", key, Pointer.parse(key))
-            except ValueError as exc:
-                raise SpecError(source, where, str(exc)) from None
-        return cls(kind, key.lower() if kind == "header" else key)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class Input:
-    name: str
-    source: Source
 
 
 _FIELD_PATTERNS = {"token": "[A-Za-z0-9]+", "index": "[0-9]+", "created_s": "[0-9]+"}
@@ -94,6 +73,9 @@ class IdentityTemplate:
             self.template = compile_template(text, where)
         except TemplateError as exc:
             raise SpecError(source, where, str(exc)) from None
+        for path in self.template.paths:
+            if len(path) > 1:
+                raise SpecError(source, where, f"an identity reads plain names, not {'.'.join(path)!r}")
         pattern, fields, pos = "", [], 0
         for m in re.finditer(r"\{([A-Za-z_]\w*)\}", text):
             pattern += re.escape(text[pos : m.start()])
@@ -141,6 +123,7 @@ class StateRule:
 
     state: str
     when: tuple[tuple[Pointer, Any], ...]
+    where: str = ""  # its JSON pointer in the document, for load-time errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +142,7 @@ class ReadModel:
     result_base64: Pointer | None
     error: Pointer
     example: Any
+    example_operation: str | None = None  # the operationId whose request example ``example`` is
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,15 +161,17 @@ class Operation:
     operation_id: str
     method: str
     path: str
+    route: PathTemplate
     role: Role | None
     parameters: tuple[dict[str, Any], ...]
     body_schema: dict[str, Any] | None
     body_required: bool
-    body_media_types: tuple[str, ...]
     security: tuple[str, ...]
+    credentials: tuple[Slot, ...]  # where the key travels; empty: public
     responses: dict[str, ResponseSpec]
+    where: str  # its JSON pointer in the document
     # role-specific parts, empty where they do not apply
-    inputs: tuple[Input, ...] = ()
+    inputs: InputReader | None = None
     vars: dict[str, Source] = field(default_factory=dict)
     id_source: Source | None = None
     file_source: Source | None = None
@@ -198,6 +184,12 @@ class Operation:
     def response_for(self, status: int) -> ResponseSpec | None:
         return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")
 
+    def parameter(self, location: str, name: str) -> dict[str, Any] | None:
+        for param in self.parameters:
+            if param["in"] == location and (param["name"] == name or (location == "header" and param["name"].lower() == name)):
+                return param
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
@@ -208,6 +200,7 @@ class Dialect:
     document: dict[str, Any]
     resolved: dict[str, Any]
     title: str
+    version: int
     id_template: IdentityTemplate
     name_template: IdentityTemplate
     identity_defaults: dict[str, str]
@@ -216,12 +209,18 @@ class Dialect:
     lifecycle: Lifecycle
     defaults: dict[str, Any]
     outcomes: dict[str, Any]
+    failure: dict[str, Any]  # what a template reads as error.* (code, reason, message)
+    filter: dict[str, Any]  # what a template reads as filter.*, but for count (reasons, reason, code, message)
     error_body: Template
     error_details: Template | None
     error_kinds: dict[str, ErrorKind]
     security_schemes: dict[str, dict[str, Any]]
     operations: tuple[Operation, ...]
     read: ReadModel
+    router: Router[Operation]
+    context: Fields  # what a create, poll or webhook template may read
+    secret_names: frozenset[str]  # lower-case header and query names that carry a key
+    states: tuple[str, ...]  # the internal states its polls can show
 
     def by_role(self, role: Role) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.role == role)
@@ -229,11 +228,25 @@ class Dialect:
     def error_kind(self, name: str) -> ErrorKind:
         return self.error_kinds[name]
 
+    @property
+    def create(self) -> Operation:
+        """The create the document's example is for: the one the kit and the test clients use."""
+        creates = self.by_role("create")
+        return next((op for op in creates if op.operation_id == self.read.example_operation), creates[0])
+
+
+def dialect_paths(folder: Path | None = None) -> list[Path]:
+    """The dialect documents in ``folder`` (default: the bundled specs): ``*.yaml``, not ``_*``."""
+    folder = folder or bundled_specs_dir()
+    if not folder.is_dir():
+        raise SpecError(str(folder), "", "not a folder of dialect documents")
+    return sorted(p for p in folder.glob("*.yaml") if not p.name.startswith("_"))
+
 
 def load_dialects(folder: Path | None = None) -> list[Dialect]:
-    """Every ``*.yaml`` dialect in ``folder`` (default: the bundled specs), sorted by name."""
+    """Every dialect in ``folder`` (default: the bundled specs), sorted by name."""
     folder = folder or bundled_specs_dir()
-    paths = sorted(p for p in folder.glob("*.yaml") if not p.name.startswith("_"))
+    paths = dialect_paths(folder)
     if not paths:
         raise SpecError(str(folder), "", "no dialect documents (*.yaml) in this folder")
     return [load_dialect(p) for p in paths]
@@ -241,245 +254,6 @@ def load_dialects(folder: Path | None = None) -> list[Dialect]:
 
 def load_dialect(path: Path) -> Dialect:
     """Load, check and compile one dialect document; raises :class:`SpecError`."""
-    source = str(path)
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(source, "", f"cannot read YAML: {exc}") from None
-    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
-        raise SpecError(source, "/openapi", "expected an OpenAPI 3.1 document")
-    check_extensions(document, source)
-    resolved = resolve_refs(document, source)
-    return _Builder(path, document, resolved).build()
+    from videogen.building import build
 
-
-class _Builder:
-    def __init__(self, path: Path, document: dict[str, Any], resolved: dict[str, Any]) -> None:
-        self.path = path
-        self.source = str(path)
-        self.document = document
-        self.resolved = resolved
-        self.x: dict[str, Any] = document["x-videogen"]
-
-    def template(self, node: Any, where: str, allowed: frozenset[str] | None = None) -> Template:
-        try:
-            tpl = compile_template(node, where)
-        except TemplateError as exc:
-            raise SpecError(self.source, where, str(exc)) from None
-        if allowed is not None and not tpl.names <= allowed:
-            unknown = ", ".join(sorted(tpl.names - allowed))
-            raise SpecError(self.source, where, f"unknown template names: {unknown} (known: {', '.join(sorted(allowed))})")
-        return tpl
-
-    def build(self) -> Dialect:
-        x = self.x
-        ident = x["identity"]
-        schemes = self.resolved.get("components", {}).get("securitySchemes", {})
-        operations = tuple(self.operations(schemes))
-        for role in ("create", "poll"):
-            if not any(op.role == role for op in operations):
-                raise SpecError(self.source, "/paths", f"no operation has x-videogen role {role!r}")
-        errors = x["errors"]
-        kinds = {
-            name: ErrorKind(
-                name, int(k["code"]), str(k.get("reason", "")), {a: str(b) for a, b in k.items() if a not in ("code", "reason")}
-            )
-            for name, k in errors["kinds"].items()
-        }
-        lc = x["lifecycle"]
-        return Dialect(
-            name=self.path.stem,
-            path=self.path,
-            document=self.document,
-            resolved=self.resolved,
-            title=str(self.document.get("info", {}).get("title", self.path.stem)),
-            id_template=IdentityTemplate(ident["id"], self.source, "/x-videogen/identity/id"),
-            name_template=IdentityTemplate(ident.get("name", "{id}"), self.source, "/x-videogen/identity/name"),
-            identity_defaults={k: str(v) for k, v in ident.get("defaults", {}).items()},
-            file_template=IdentityTemplate(ident["file"], self.source, "/x-videogen/identity/file"),
-            result_url=self.template(x["result_url"], "/x-videogen/result_url") if "result_url" in x else None,
-            lifecycle=Lifecycle(
-                float(lc["queued_s"]),
-                float(lc["running_s"]),
-                {m: {k: float(v) for k, v in o.items()} for m, o in lc.get("models", {}).items()},
-            ),
-            defaults=dict(x.get("defaults", {})),
-            outcomes=dict(x.get("outcomes", {})),
-            error_body=self.template(
-                errors["body"], "/x-videogen/errors/body", frozenset({"code", "message", "reason", "details", "field", "kind"})
-            ),
-            error_details=self.template(errors["details"], "/x-videogen/errors/details", frozenset({"violations"}))
-            if "details" in errors
-            else None,
-            error_kinds=kinds,
-            security_schemes=schemes,
-            operations=operations,
-            read=self.read_model(),
-        )
-
-    def operations(self, schemes: dict[str, Any]) -> list[Operation]:
-        top_security = self.resolved.get("security", [])
-        out = []
-        for path, item in self.resolved.get("paths", {}).items():
-            shared = item.get("parameters", [])
-            for method in METHODS:
-                if method not in item:
-                    continue
-                raw = item[method]
-                where = f"/paths/{path.replace('/', '~1')}/{method}"
-                params = {(p["in"], p["name"]): p for p in [*shared, *raw.get("parameters", [])]}
-                body = raw.get("requestBody") or {}
-                media = body.get("content", {})
-                schema = media.get("application/json", {}).get("schema") if media else None
-                security = tuple(name for req in raw.get("security", top_security) for name in req)
-                for name in security:
-                    if name not in schemes:
-                        raise SpecError(self.source, where, f"security scheme {name!r} is not defined")
-                responses = {
-                    str(code): ResponseSpec(
-                        str(code), {ct: (c or {}).get("schema", {}) for ct, c in (r.get("content") or {}).items()}, r.get("headers") or {}
-                    )
-                    for code, r in raw.get("responses", {}).items()
-                }
-                op = Operation(
-                    operation_id=str(raw.get("operationId", f"{method} {path}")),
-                    method=method.upper(),
-                    path=path,
-                    role=None,
-                    parameters=tuple(params.values()),
-                    body_schema=schema,
-                    body_required=bool(body.get("required", False)),
-                    body_media_types=tuple(media),
-                    security=security,
-                    responses=responses,
-                )
-                ext = self.document["paths"][path][method].get("x-videogen")
-                out.append(self.with_role(op, ext, where) if ext else op)
-        return out
-
-    def sources(self, mapping: dict[str, str], where: str) -> dict[str, Source]:
-        return {k: Source.parse(v, self.source, f"{where}/{k}") for k, v in mapping.items()}
-
-    def aliases(self, op: Operation, raw: list[dict[str, str]], where: str) -> tuple[re.Pattern[str], ...]:
-        declared = {p["name"] for p in op.parameters if p["in"] in ("path", "query")}
-        out = []
-        for i, alias in enumerate(raw):
-            try:
-                pattern = re.compile(alias["match"])
-            except re.error as exc:
-                raise SpecError(self.source, f"{where}/{i}/match", f"not a regular expression: {exc}") from None
-            unknown = set(pattern.groupindex) - declared
-            if unknown:
-                raise SpecError(
-                    self.source, f"{where}/{i}/match", f"named groups {sorted(unknown)} are not path or query parameters of {op.path}"
-                )
-            out.append(pattern)
-        return tuple(out)
-
-    def with_role(self, op: Operation, ext: dict[str, Any], where: str) -> Operation:
-        role = ext["role"]
-        where = f"{where}/x-videogen"
-        path_params = {p["name"] for p in op.parameters if p["in"] == "path"}
-        declared = {(p["in"], p["name"]) for p in op.parameters}
-        vars_ = self.sources(ext.get("vars", {}), f"{where}/vars")
-        for name, src in vars_.items():
-            if src.kind == "path" and src.key not in path_params:
-                raise SpecError(self.source, f"{where}/vars/{name}", f"path parameter {src.key!r} is not in {op.path}")
-        common: dict[str, Any] = {"vars": vars_, "aliases": self.aliases(op, ext.get("aliases", []), f"{where}/aliases")}
-        if role == "create":
-            inputs = tuple(Input(name, src) for name, src in self.sources(ext["inputs"], f"{where}/inputs").items())
-            for inp in inputs:
-                if inp.source.kind in ("path", "query") and (inp.source.kind, inp.source.key) not in declared:
-                    raise SpecError(
-                        self.source, f"{where}/inputs/{inp.name}", f"{inp.source.kind} parameter {inp.source.key!r} is not declared"
-                    )
-            if "model" not in {i.name for i in inputs}:
-                raise SpecError(self.source, f"{where}/inputs", "a create operation must say where 'model' comes from")
-            return _replace(
-                op,
-                role="create",
-                inputs=inputs,
-                create_response=self.template(ext["response"], f"{where}/response", CONTEXT_NAMES),
-                create_status=int(ext.get("status", 200)),
-                **common,
-            )
-        if role == "poll":
-            responses = {state: self.template(ext["responses"][state], f"{where}/responses/{state}", CONTEXT_NAMES) for state in STATES}
-            return _replace(
-                op, role="poll", id_source=Source.parse(ext["id"], self.source, f"{where}/id"), state_responses=responses, **common
-            )
-        return _replace(op, role="download", file_source=Source.parse(ext["file"], self.source, f"{where}/file"), **common)
-
-    def read_model(self) -> ReadModel:
-        r = self.x["read"]
-        where = "/x-videogen/read"
-
-        def ptr(text: str, at: str) -> Pointer:
-            try:
-                return Pointer.parse(text)
-            except ValueError as exc:
-                raise SpecError(self.source, f"{where}/{at}", str(exc)) from None
-
-        rules = tuple(
-            StateRule(rule["state"], tuple((ptr(k, f"states/{i}"), v) for k, v in rule["when"].items()))
-            for i, rule in enumerate(r["states"])
-        )
-        example = None
-        if "example" in r:
-            example = self.find_example(r["example"])
-        result = r["result"]
-        poll = r["poll"]
-        return ReadModel(
-            handle=ptr(r["handle"], "handle"),
-            poll_method=poll["method"].upper(),
-            poll_path=poll["path"],
-            poll_query=dict(poll.get("query", {})),
-            poll_body=poll.get("body"),
-            echo=ptr(r["echo"], "echo") if "echo" in r else None,
-            states=rules,
-            results=ptr(r["results"], "results"),
-            result_url=ptr(result["url"], "result/url") if "url" in result else None,
-            result_base64=ptr(result["base64"], "result/base64") if "base64" in result else None,
-            error=ptr(r["error"], "error"),
-            example=example,
-        )
-
-    def find_example(self, name: str) -> Any:
-        for op_item in self.resolved.get("paths", {}).values():
-            for method in METHODS:
-                content = op_item.get(method, {}).get("requestBody", {}).get("content", {})
-                for media in content.values():
-                    if name in media.get("examples", {}):
-                        return media["examples"][name]["value"]
-        raise SpecError(self.source, "/x-videogen/read/example", f"no request example named {name!r}")
-
-
-# The names a response template may read; the simulator builds this context.
-CONTEXT_NAMES = frozenset(
-    {
-        "id",
-        "name",
-        "token",
-        "model",
-        "vars",
-        "input",
-        "state",
-        "progress",
-        "base_url",
-        "created_s",
-        "created_ms",
-        "created_iso",
-        "updated_s",
-        "updated_ms",
-        "updated_iso",
-        "videos",
-        "error",
-        "filter",
-    }
-)
-
-
-def _replace(op: Operation, **changes: Any) -> Operation:
-    from dataclasses import replace
-
-    return replace(op, **changes)
+    return build(path)

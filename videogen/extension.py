@@ -1,8 +1,9 @@
-"""The ``x-videogen`` extension format, as a JSON Schema checked at load time.
+"""The ``x-videogen`` extension format, as JSON Schemas checked at load time.
 
 ``specs/README.md`` explains each field in prose; this module is the
-machine-checked half, so that a typo in a dialect fails at start-up with the
-JSON pointer of the offending field instead of misbehaving on a request.
+machine-checked half. An operation block is checked against the schema of its
+``role``, so a typo names the block's JSON pointer and the key, never a dump of
+every role's schema.
 """
 
 from __future__ import annotations
@@ -12,20 +13,31 @@ from typing import Any
 import jsonschema_rs
 
 from videogen.errors import SpecError
+from videogen.states import READ_STATES
 
-__all__ = ["check_extensions"]
+__all__ = ["OPERATION_SCHEMAS", "ROOT_SCHEMA", "check_extensions"]
 
 _SOURCE = {"type": "string", "pattern": r"^(path|query|header):[^\s]+$|^body:(/.*)?$"}
 _SOURCES = {"type": "object", "additionalProperties": _SOURCE}
-_STATES = ["queued", "running", "succeeded", "failed", "filtered"]
-_READ_STATES = ["pending", "queued", "running", "succeeded", "failed", "filtered"]
+_NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+_REQUIRED_KINDS = [
+    "invalid_request",
+    "missing_key",
+    "invalid_key",
+    "not_found",
+    "method_not_allowed",
+    "payload_too_large",
+    "rate_limited",
+    "internal",
+    "unavailable",
+]
 
 ROOT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["version", "identity", "lifecycle", "errors", "read"],
     "additionalProperties": False,
     "properties": {
-        "version": {"const": 1},
+        "version": {"enum": [1]},
         "identity": {
             "type": "object",
             "required": ["id", "file"],
@@ -61,8 +73,10 @@ ROOT_SCHEMA: dict[str, Any] = {
                 "count": {"type": "integer", "minimum": 1},
                 "duration_s": {"type": "number", "exclusiveMinimum": 0},
                 "aspect_ratio": {"type": "string", "pattern": r"^\d+:\d+$"},
-                "resolution": {"type": "string", "pattern": r"^\d+p$"},
+                "resolution": {"type": "string", "pattern": r"^\d+[pP]$"},
                 "fps": {"type": "integer", "minimum": 1, "maximum": 60},
+                "width": {"type": "integer", "minimum": 2, "maximum": 4096},
+                "height": {"type": "integer", "minimum": 2, "maximum": 4096},
             },
         },
         "outcomes": {
@@ -72,11 +86,13 @@ ROOT_SCHEMA: dict[str, Any] = {
                 "failed": {
                     "type": "object",
                     "required": ["code", "message"],
+                    "additionalProperties": False,
                     "properties": {"code": {}, "reason": {"type": "string"}, "message": {"type": "string"}},
                 },
                 "filtered": {
                     "type": "object",
                     "required": ["reasons"],
+                    "additionalProperties": False,
                     "properties": {
                         "reasons": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                         "code": {},
@@ -94,17 +110,8 @@ ROOT_SCHEMA: dict[str, Any] = {
                 "details": {},
                 "kinds": {
                     "type": "object",
-                    "required": [
-                        "invalid_request",
-                        "missing_key",
-                        "invalid_key",
-                        "not_found",
-                        "method_not_allowed",
-                        "payload_too_large",
-                        "rate_limited",
-                        "internal",
-                        "unavailable",
-                    ],
+                    "required": _REQUIRED_KINDS,
+                    "propertyNames": {"pattern": "^[a-z][a-z_]*$"},
                     "additionalProperties": {
                         "type": "object",
                         "required": ["code"],
@@ -139,7 +146,7 @@ ROOT_SCHEMA: dict[str, Any] = {
                         "type": "object",
                         "required": ["state", "when"],
                         "additionalProperties": False,
-                        "properties": {"state": {"enum": _READ_STATES}, "when": {"type": "object", "minProperties": 1}},
+                        "properties": {"state": {"enum": list(READ_STATES)}, "when": {"type": "object", "minProperties": 1}},
                     },
                 },
                 "results": {"type": "string"},
@@ -165,49 +172,54 @@ _ALIASES = {
         "additionalProperties": False,
     },
 }
+_COMMON = {"role": {"type": "string"}, "vars": _SOURCES, "aliases": _ALIASES}
 
-OPERATION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["role"],
-    "oneOf": [
-        {
-            "properties": {
-                "role": {"const": "create"},
-                "vars": _SOURCES,
-                "inputs": _SOURCES,
-                "response": {},
-                "status": {"type": "integer", "minimum": 200, "maximum": 299},
-                "aliases": _ALIASES,
+OPERATION_SCHEMAS: dict[str, dict[str, Any]] = {
+    "create": {
+        "type": "object",
+        "properties": {
+            **_COMMON,
+            "inputs": {"type": "object", "required": ["model"], "additionalProperties": _SOURCE},
+            "response": {},
+            "status": {"type": "integer", "minimum": 200, "maximum": 299},
+        },
+        "required": ["inputs", "response"],
+        "additionalProperties": False,
+    },
+    "poll": {
+        "type": "object",
+        "properties": {
+            **_COMMON,
+            "id": _SOURCE,
+            "responses": {
+                "type": "object",
+                "required": ["queued", "running", "succeeded", "failed", "filtered"],
+                "additionalProperties": False,
+                "properties": {state: {} for state in ("queued", "running", "succeeded", "failed", "filtered")},
             },
-            "required": ["inputs", "response"],
-            "additionalProperties": False,
         },
-        {
-            "properties": {
-                "role": {"const": "poll"},
-                "id": _SOURCE,
-                "vars": _SOURCES,
-                "responses": {"type": "object", "required": _STATES, "additionalProperties": False, "properties": {s: {} for s in _STATES}},
-                "aliases": _ALIASES,
-            },
-            "required": ["id", "responses"],
-            "additionalProperties": False,
-        },
-        {
-            "properties": {"role": {"const": "download"}, "file": _SOURCE, "vars": _SOURCES, "aliases": _ALIASES},
-            "required": ["file"],
-            "additionalProperties": False,
-        },
-    ],
+        "required": ["id", "responses"],
+        "additionalProperties": False,
+    },
+    "download": {
+        "type": "object",
+        "properties": {**_COMMON, "file": _SOURCE},
+        "required": ["file"],
+        "additionalProperties": False,
+    },
 }
 
 _ROOT = jsonschema_rs.validator_for(ROOT_SCHEMA)
-_OPERATION = jsonschema_rs.validator_for(OPERATION_SCHEMA)
+_OPERATIONS = {role: jsonschema_rs.validator_for(schema) for role, schema in OPERATION_SCHEMAS.items()}
+
+
+def _escape(step: object) -> str:
+    return str(step).replace("~", "~0").replace("/", "~1")
 
 
 def _first_error(validator: Any, instance: Any, source: str, base: str) -> None:
     for error in validator.iter_errors(instance):
-        where = base + "".join(f"/{str(p).replace('/', '~1')}" for p in error.instance_path)
+        where = base + "".join(f"/{_escape(p)}" for p in error.instance_path)
         raise SpecError(source, where, error.message)
 
 
@@ -217,6 +229,16 @@ def check_extensions(document: dict[str, Any], source: str) -> None:
         raise SpecError(source, "/x-videogen", "missing: every dialect document needs a root x-videogen block")
     _first_error(_ROOT, document["x-videogen"], source, "/x-videogen")
     for path, item in (document.get("paths") or {}).items():
-        for method, op in (item or {}).items():
+        for method, op in (item or {}).items() if isinstance(item, dict) else ():
             if isinstance(op, dict) and "x-videogen" in op:
-                _first_error(_OPERATION, op["x-videogen"], source, f"/paths/{path.replace('/', '~1')}/{method}/x-videogen")
+                check_operation(op["x-videogen"], source, f"/paths/{_escape(path)}/{method}/x-videogen")
+
+
+def check_operation(block: Any, source: str, where: str) -> None:
+    """Check one operation block against the schema its ``role`` chooses."""
+    if not isinstance(block, dict):
+        raise SpecError(source, where, f"expected an object with a 'role', got {type(block).__name__}")
+    role = block.get("role")
+    if role not in _OPERATIONS:
+        raise SpecError(source, f"{where}/role", f"expected a role, one of: {', '.join(_OPERATIONS)}; got {role!r}")
+    _first_error(_OPERATIONS[role], block, source, where)

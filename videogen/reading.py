@@ -1,18 +1,20 @@
 """Reading a dialect's answers as a client does: the ``x-videogen.read`` half of the model.
 
-The conformance kit uses this to judge any endpoint, and the mock's own tests use
-it to drive every dialect through one generic flow. Nothing here knows a vendor.
+The conformance kit uses this to judge any endpoint, the loader uses it to prove
+that the mock's own answers read back as the states they render, and the mock's
+tests use it to drive every dialect through one generic flow. Nothing here
+knows a vendor.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from videogen.dialect import Dialect, Operation, ReadModel
+from videogen.dialect import Dialect, Operation, ReadModel, StateRule
+from videogen.paths import fill
 from videogen.pointer import MISSING, Pointer
 
 __all__ = [
@@ -23,14 +25,11 @@ __all__ = [
     "create_request",
     "credentials",
     "handle_of",
+    "matching_rule",
     "poll_request",
     "results_of",
+    "well_formed_error",
 ]
-
-# Where each state sits on the one-way path; 'pending' is queued-or-running.
-ORDER = {"pending": 0, "queued": 0, "running": 1, "succeeded": 2, "failed": 2, "filtered": 2}
-TERMINAL = frozenset({"succeeded", "failed", "filtered"})
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _holds(value: Any, expected: Any) -> bool:
@@ -47,12 +46,18 @@ def _holds(value: Any, expected: Any) -> bool:
     return bool(value == expected)
 
 
-def classify(read: ReadModel, body: Any) -> str | None:
-    """The first state whose rule matches ``body``, or None when no rule does."""
+def matching_rule(read: ReadModel, body: Any) -> StateRule | None:
+    """The first ``read.states`` rule that matches ``body``."""
     for rule in read.states:
         if all(_holds(pointer.get(body), expected) for pointer, expected in rule.when):
-            return rule.state
+            return rule
     return None
+
+
+def classify(read: ReadModel, body: Any) -> str | None:
+    """The state the first matching rule names, or None when no rule matches."""
+    rule = matching_rule(read, body)
+    return rule.state if rule is not None else None
 
 
 def handle_of(read: ReadModel, body: Any) -> str | None:
@@ -67,13 +72,9 @@ class PollRequest:
     json: Any
 
 
-def _fill(template: str, ctx: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: ctx.get(m.group(1), m.group(0)), template)
-
-
 def _fill_tree(node: Any, ctx: dict[str, str]) -> Any:
     if isinstance(node, str):
-        return _fill(node, ctx)
+        return fill(node, ctx)
     if isinstance(node, dict):
         return {k: _fill_tree(v, ctx) for k, v in node.items()}
     if isinstance(node, list):
@@ -84,9 +85,9 @@ def _fill_tree(node: Any, ctx: dict[str, str]) -> Any:
 def poll_request(read: ReadModel, handle: str, **extra: str) -> PollRequest:
     """How to poll ``handle``: names with slashes go into the path literally, never percent-encoded."""
     ctx = {"handle": handle, **extra}
-    path = _fill(read.poll_path, ctx)
+    path = fill(read.poll_path, ctx)
     if read.poll_query:
-        path += "?" + urlencode({k: _fill(v, ctx) for k, v in read.poll_query.items()})
+        path += "?" + urlencode({k: fill(v, ctx) for k, v in read.poll_query.items()})
     body = _fill_tree(read.poll_body, ctx) if read.poll_body is not None else None
     return PollRequest(read.poll_method, path, body)
 
@@ -117,17 +118,18 @@ def results_of(read: ReadModel, body: Any) -> list[ResultRef] | None:
     return [ResultRef(i, _pick(read.result_url, item), _pick(read.result_base64, item), item) for i, item in enumerate(items)]
 
 
-def credentials(schemes: dict[str, dict[str, Any]], security: tuple[str, ...], key: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(headers, query) that carry ``key`` the way the first security scheme asks."""
-    for name in security:
-        scheme = schemes[name]
-        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-            return {"Authorization": f"Bearer {key}"}, {}
-        if scheme.get("type") == "apiKey":
-            if scheme.get("in") == "query":
-                return {}, {scheme["name"]: key}
-            return {scheme["name"]: key}, {}
-    return {}, {}
+def well_formed_error(error: Any) -> bool:
+    """A non-empty message, alone or as a string field of an error object."""
+    if isinstance(error, str):
+        return bool(error.strip())
+    if isinstance(error, dict):
+        return any(isinstance(v, str) and v.strip() for v in error.values())
+    return False
+
+
+def credentials(op: Operation, key: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(headers, query) that carry ``key`` the way the operation's first credential slot asks."""
+    return op.credentials[0].place(key) if op.credentials else ({}, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +151,11 @@ def _example_of(param: dict[str, Any]) -> str | None:
 def create_request(dialect: Dialect, *, prompt_suffix: str = "", body: Any = None, operation: Operation | None = None) -> CreateRequest:
     """A valid create request built from the document: its example body, path-parameter
     examples, and ``prompt_suffix`` appended to the prompt (e.g. ``" [mock:fail]"``)."""
-    op = operation or dialect.by_role("create")[0]
+    op = operation or dialect.create
     params = {p["name"]: _example_of(p) or "x" for p in op.parameters if p["in"] == "path"}
-    path = _PLACEHOLDER.sub(lambda m: params.get(m.group(1), m.group(0)), op.path)
     document = copy.deepcopy(body if body is not None else dialect.read.example)
-    if prompt_suffix:
-        for inp in op.inputs:
-            if inp.name == "prompt" and inp.source.pointer is not None:
-                current = inp.source.pointer.get(document)
-                document = inp.source.pointer.set(document, f"{current if isinstance(current, str) else ''}{prompt_suffix}")
-    return CreateRequest(op.method, path, document, params)
+    prompt = op.inputs.source_of("prompt") if op.inputs is not None else None
+    if prompt_suffix and prompt is not None and prompt.pointer is not None:
+        current = prompt.pointer.get(document)
+        document = prompt.pointer.set(document, f"{current if isinstance(current, str) else ''}{prompt_suffix}")
+    return CreateRequest(op.method, op.route.expand(params), document, params)

@@ -32,7 +32,19 @@ _OMIT = object()
 Render = Callable[[Mapping[str, Any]], Any]
 
 
-def _lookup(path: tuple[str, ...], where: str) -> Render:
+def _lookup(path: tuple[str, ...], where: str, *, optional: bool = False) -> Render:
+    if optional:  # "{a.b?}": null when anything on the way is missing or null
+
+        def get_or_none(ctx: Mapping[str, Any]) -> Any:
+            node: Any = ctx
+            for step in path:
+                try:
+                    node = node[int(step)] if isinstance(node, list) else node[step]
+                except (KeyError, TypeError, IndexError, ValueError):
+                    return None
+            return node
+
+        return get_or_none
     if len(path) == 1:  # the common case, without the loop
         (key,) = path
 
@@ -57,13 +69,19 @@ def _lookup(path: tuple[str, ...], where: str) -> Render:
 
 
 class Template:
-    """A compiled template; ``render(ctx)`` returns a fresh JSON-ready value."""
+    """A compiled template; ``render(ctx)`` returns a fresh JSON-ready value.
 
-    __slots__ = ("_render", "names", "source")
+    ``paths`` holds every dotted name it reads, a loop variable replaced by the list it
+    walks (``video.url`` inside ``$each: video in videos`` is ``videos.*.url``), so the
+    loader can check each one against the context's shape.
+    """
 
-    def __init__(self, render: Render, names: frozenset[str], source: Any) -> None:
+    __slots__ = ("_render", "names", "paths", "source")
+
+    def __init__(self, render: Render, paths: frozenset[tuple[str, ...]], source: Any) -> None:
         self._render = render
-        self.names = names  # root context names it reads, for load-time checks
+        self.paths = paths
+        self.names = frozenset(p[0] for p in paths)  # root context names it reads
         self.source = source
 
     def render(self, ctx: Mapping[str, Any]) -> Any:
@@ -72,30 +90,30 @@ class Template:
 
 def compile_template(source: Any, where: str = "template") -> Template:
     """Compile a YAML/JSON tree into a :class:`Template`; raises TemplateError."""
-    names: set[str] = set()
-    render = _compile(source, where, names, bound=frozenset())
-    return Template(render, frozenset(names), source)
+    paths: set[tuple[str, ...]] = set()
+    render = _compile(source, where, paths, bound={})
+    return Template(render, frozenset(paths), source)
 
 
-def _compile(node: Any, where: str, names: set[str], bound: frozenset[str]) -> Render:
+def _compile(node: Any, where: str, paths: set[tuple[str, ...]], bound: Mapping[str, tuple[str, ...]]) -> Render:
     if isinstance(node, str):
-        return _compile_str(node, where, names, bound)
+        return _compile_str(node, where, paths, bound)
     if isinstance(node, dict):
-        return _compile_dict(node, where, names, bound)
+        return _compile_dict(node, where, paths, bound)
     if isinstance(node, list):
         if len(node) == 1 and isinstance(node[0], dict) and "$each" in node[0]:
-            return _compile_each(node[0], where, names, bound)
-        items = [_compile(v, f"{where}/{i}", names, bound) for i, v in enumerate(node)]
+            return _compile_each(node[0], where, paths, bound)
+        items = [_compile(v, f"{where}/{i}", paths, bound) for i, v in enumerate(node)]
         return lambda ctx: [item(ctx) for item in items]
     if node is None or isinstance(node, (bool, int, float)):
         return lambda ctx: node
     raise TemplateError(f"{where}: cannot template a {type(node).__name__}")
 
 
-def _note(path: str, names: set[str], bound: frozenset[str]) -> tuple[str, ...]:
+def _note(path: str, paths: set[tuple[str, ...]], bound: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
     steps = tuple(path.split("."))
-    if steps[0] not in bound:
-        names.add(steps[0])
+    walked = bound.get(steps[0])
+    paths.add((*walked, "*", *steps[1:]) if walked is not None else steps)
     return steps
 
 
@@ -107,10 +125,10 @@ def _as_text(get: Render) -> Render:
     return lambda ctx: str(get(ctx))
 
 
-def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) -> Render:
+def _compile_str(text: str, where: str, paths: set[tuple[str, ...]], bound: Mapping[str, tuple[str, ...]]) -> Render:
     whole = _WHOLE.fullmatch(text)
     if whole:
-        get = _lookup(_note(whole.group(1), names, bound), where)
+        get = _lookup(_note(whole.group(1), paths, bound), where, optional=bool(whole.group(2)))
         if whole.group(2):
             return lambda ctx: _OMIT if (v := get(ctx)) is None else v
         return get
@@ -127,7 +145,7 @@ def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) 
         if m.group(1) is None:
             pieces.append(_constant(m.group(0)[0]))
         else:
-            pieces.append(_as_text(_lookup(_note(m.group(1), names, bound), where)))
+            pieces.append(_as_text(_lookup(_note(m.group(1), paths, bound), where)))
         pos = m.end()
     tail = text[pos:]
     if "{" in tail or "}" in tail:
@@ -137,10 +155,10 @@ def _compile_str(text: str, where: str, names: set[str], bound: frozenset[str]) 
     return lambda ctx: "".join([p(ctx) for p in pieces])  # a list joins faster than a generator
 
 
-def _compile_dict(node: dict[Any, Any], where: str, names: set[str], bound: frozenset[str]) -> Render:
+def _compile_dict(node: dict[Any, Any], where: str, paths: set[tuple[str, ...]], bound: Mapping[str, tuple[str, ...]]) -> Render:
     if any(isinstance(k, str) and k.startswith("$") for k in node):
         raise TemplateError(f"{where}: '$each' must be the only item of a list")
-    fields = [(str(k), _compile(v, f"{where}/{k}", names, bound)) for k, v in node.items()]
+    fields = [(str(k), _compile(v, f"{where}/{k}", paths, bound)) for k, v in node.items()]
 
     def render(ctx: Mapping[str, Any]) -> dict[str, Any]:
         out = {}
@@ -153,15 +171,17 @@ def _compile_dict(node: dict[Any, Any], where: str, names: set[str], bound: froz
     return render
 
 
-def _compile_each(node: dict[str, Any], where: str, names: set[str], bound: frozenset[str]) -> Render:
+def _compile_each(node: dict[str, Any], where: str, paths: set[tuple[str, ...]], bound: Mapping[str, tuple[str, ...]]) -> Render:
     spec = node["$each"]
     m = _EACH.fullmatch(spec) if isinstance(spec, str) else None
     if m is None:
         raise TemplateError(f"{where}: '$each' takes 'NAME in PATH', got {spec!r}")
     var, source = m.group(1), m.group(2)
-    items = _lookup(_note(source, names, bound), where)
+    steps = _note(source, paths, bound)
+    items = _lookup(steps, where)
+    walked = bound.get(steps[0])
     body = {k: v for k, v in node.items() if k != "$each"}
-    item = _compile_dict(body, f"{where}/$each", names, bound | {var})
+    item = _compile_dict(body, f"{where}/$each", paths, {**bound, var: (*walked, "*", *steps[1:]) if walked else steps})
 
     def render(ctx: Mapping[str, Any]) -> list[Any]:
         return [item(_Bound(ctx, var, element)) for element in items(ctx)]

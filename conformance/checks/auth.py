@@ -21,15 +21,9 @@ __all__ = ["create_probes", "download_probes", "poll_probes", "unknown_id_probe"
 UNKNOWN_KEY = "conformance-kit-unknown-key-0000"
 
 
-def _malformed(session: Session, op: Operation) -> dict[str, str]:
+def _malformed(op: Operation) -> dict[str, str]:
     """The credential slot filled the wrong way: a non-Bearer scheme, or an empty key."""
-    for name in op.security:
-        scheme = session.dialect.security_schemes[name]
-        if scheme.get("type") == "http":
-            return {"Authorization": "Basic Y29uZm9ybWFuY2U6a2l0"}
-        if scheme.get("type") == "apiKey" and scheme.get("in", "header") == "header":
-            return {str(scheme["name"]): ""}
-    return {}
+    return next((headers for slot in op.credentials if (headers := slot.malformed()) is not None), {})
 
 
 def judge(
@@ -104,7 +98,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             meaning="missing key",
             leak="served without a key",
         )
-        malformed = session.poll(subject, params, key=None, headers=_malformed(session, op))
+        malformed = session.poll(subject, params, key=None, headers=_malformed(op))
         judge(
             session, "auth.invalid_key", malformed, allowed=[missing, invalid], meaning="malformed key", leak="served with a malformed key"
         )

@@ -1,7 +1,7 @@
 """Lifecycle: create, poll each operation until it ends, then judge what it delivered.
 
 States come from the dialect's ``read.states`` rules; their order is
-``videogen.reading.ORDER``. Polls back off (interval x1.5 up to a cap), and every
+``videogen.states.ORDER``. Polls back off (interval x1.5 up to a cap), and every
 finished operation is polled twice more to prove its outcome is stable.
 """
 
@@ -16,7 +16,8 @@ from conformance.expectations import Expectation, expectation
 from conformance.failures import Severity, observed
 from conformance.session import Session
 from videogen.pointer import MISSING
-from videogen.reading import ORDER, TERMINAL, classify, create_request, handle_of, results_of
+from videogen.reading import classify, create_request, handle_of, results_of
+from videogen.states import ORDER, TERMINAL
 
 __all__ = ["Job", "poll_until_done", "start_job"]
 

@@ -15,18 +15,9 @@ from conformance.failures import Failure, Severity, observed
 from conformance.media import MediaError, probe
 from conformance.session import Session
 from videogen.pointer import MISSING
-from videogen.reading import ResultRef, results_of
+from videogen.reading import ResultRef, results_of, well_formed_error
 
-__all__ = ["judge_results", "well_formed_error"]
-
-
-def well_formed_error(error: Any) -> bool:
-    """A non-empty message, alone or as a string field of an error object."""
-    if isinstance(error, str):
-        return bool(error.strip())
-    if isinstance(error, dict):
-        return any(isinstance(v, str) and v.strip() for v in error.values())
-    return False
+__all__ = ["judge_results"]
 
 
 def judge_results(session: Session, label: str, *, purpose: str, expect: Expectation, state: str, body: Any, poll: Exchange) -> list[str]:

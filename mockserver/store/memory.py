@@ -18,11 +18,18 @@ class MemoryStore:
     def __init__(self) -> None:
         self._records: dict[str, bytes] = {}
         self._clock_offset = 0.0
+        self._secrets: dict[str, bytes] = {}
 
     async def put(self, record: OperationRecord) -> None:
         # orjson hands back bytes inside its 4 KB write buffer; copying trims them to their
         # length (about 300 bytes instead of 4 KB per stored operation).
         self._records[record.token] = memoryview(record.to_row()).tobytes()
+
+    async def insert(self, record: OperationRecord) -> bool:
+        if record.token in self._records:
+            return False
+        await self.put(record)
+        return True
 
     async def get(self, token: str) -> OperationRecord | None:
         data = self._records.get(token)
@@ -53,6 +60,9 @@ class MemoryStore:
     async def advance_clock_offset(self, seconds: float) -> float:
         self._clock_offset += seconds
         return self._clock_offset
+
+    async def shared_secret(self, name: str, fresh: bytes) -> bytes:
+        return self._secrets.setdefault(name, fresh)
 
     async def close(self) -> None:
         return None

@@ -34,6 +34,19 @@ _POOL_SIZE = 64
 _POOL_WAIT_S = 20.0
 
 
+# SET NX, then the indexes, atomically (a script runs with nothing in between).
+_INSERT_SCRIPT = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  local seq = redis.call('INCR', KEYS[2])
+  redis.call('ZADD', KEYS[3], 'NX', seq, ARGV[2])
+  redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[2])
+  redis.call('SADD', KEYS[5], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
 def _text(value: object) -> str:
     # Replies are bytes: decode_responses stays off so record JSON is never decoded and re-encoded.
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -89,6 +102,13 @@ class RedisStore:
             pipe.sadd(f"{self._prefix}dialects", record.dialect)
             await pipe.execute()
 
+    async def insert(self, record: OperationRecord) -> bool:
+        """Insert ``record`` unless its token exists: one Lua script, so of two replicas exactly one wins
+        and no reader sees the record without its index entries."""
+        keys = [self._op(record.token), f"{self._prefix}seq", self._index(), self._index(record.dialect), f"{self._prefix}dialects"]
+        inserted = await self._redis().eval(_INSERT_SCRIPT, len(keys), *keys, record.to_json(), record.token, record.dialect)
+        return bool(inserted)
+
     async def get(self, token: str) -> OperationRecord | None:
         """The record for ``token``, or None."""
         data = await self._redis().get(self._op(token))
@@ -135,6 +155,14 @@ class RedisStore:
     async def advance_clock_offset(self, seconds: float) -> float:
         """Add ``seconds`` to the shared offset with INCRBYFLOAT, atomic across processes."""
         return float(await self._redis().incrbyfloat(f"{self._prefix}clock_offset", seconds))
+
+    async def shared_secret(self, name: str, fresh: bytes) -> bytes:
+        """The secret under ``name``, set to ``fresh`` by the first process that asks (SET NX)."""
+        key = f"{self._prefix}secret:{name}"
+        r = self._redis()
+        await r.set(key, fresh, nx=True)
+        value = await r.get(key)
+        return value if isinstance(value, bytes) else fresh
 
     async def close(self) -> None:
         """Close the connection pool; the store opens a new one if used again."""

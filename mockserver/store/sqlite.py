@@ -46,6 +46,8 @@ INSERT INTO operations (token, dialect, data) VALUES (?, ?, ?)
 ON CONFLICT (token) DO UPDATE SET dialect = excluded.dialect, data = excluded.data
 """
 
+_INSERT = "INSERT INTO operations (token, dialect, data) VALUES (?, ?, ?) ON CONFLICT (token) DO NOTHING"
+
 _SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 
@@ -119,6 +121,12 @@ class SQLiteStore:
         with self._lock:
             self._connection().execute(_PUT, (record.token, record.dialect, record.to_json()))
 
+    async def insert(self, record: OperationRecord) -> bool:
+        """Insert ``record`` unless its token exists; one statement, so two processes never both win."""
+        with self._lock:
+            cursor = self._connection().execute(_INSERT, (record.token, record.dialect, record.to_json()))
+        return cursor.rowcount == 1
+
     async def get(self, token: str) -> OperationRecord | None:
         """The record for ``token``, or None."""
         with self._lock:
@@ -168,6 +176,14 @@ class SQLiteStore:
                 offset = (0.0 if row is None else float(row[0])) + seconds
                 conn.execute(_SET_META, ("clock_offset", repr(offset)))
         return offset
+
+    async def shared_secret(self, name: str, fresh: bytes) -> bytes:
+        """The secret under ``name`` in this file, set to ``fresh`` (hex) by the first process that asks."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (f"secret:{name}", fresh.hex()))
+            (value,) = conn.execute("SELECT value FROM meta WHERE key = ?", (f"secret:{name}",)).fetchone()
+        return bytes.fromhex(value)
 
     async def close(self) -> None:
         """Close this process's connection; the store reopens it if used again."""

@@ -23,7 +23,7 @@ from videogen.reading import create_request
 
 def test_every_mutation_breaks_the_contract_and_the_example_does_not(dialect_name: str) -> None:
     dialect = DIALECTS[dialect_name]
-    op = dialect.by_role("create")[0]
+    op = dialect.create
     request = create_request(dialect)
     wire = WireValidator(op)
     headers = {"content-type": "application/json"}
@@ -36,12 +36,13 @@ def test_every_mutation_breaks_the_contract_and_the_example_does_not(dialect_nam
 
 def test_the_edge_sample_is_valid_and_keeps_the_price(dialect_name: str) -> None:
     dialect = DIALECTS[dialect_name]
-    op = dialect.by_role("create")[0]
+    op = dialect.create
     sample = edge_sample(dialect, op)
     assert sample is not None and sample != dialect.read.example
     assert WireValidator(op).violations(create_request(dialect).path_params, {}, {}, json.dumps(sample).encode()) == []
-    for inp in op.inputs:
-        if inp.name in ("count", "duration_s", "resolution") and inp.source.pointer is not None:
+    assert op.inputs is not None
+    for inp in op.inputs.inputs:
+        if set(inp.produces) & {"count", "duration_s", "resolution"} and inp.source.pointer is not None:
             assert inp.source.pointer.get(sample) == inp.source.pointer.get(dialect.read.example), inp.name
 
 
@@ -52,7 +53,7 @@ def test_the_wire_validator_reads_parameters_as_the_server_does() -> None:
     assert wire.violations({}, {"id": "abc"}, {}, None) == []
     assert wire.violations({}, {}, {}, None) == ["query parameter 'id' is required"]
     assert wire.violations({}, {"id": ""}, {}, None)
-    gemini = WireValidator(DIALECTS["gemini"].by_role("create")[0])
+    gemini = WireValidator(DIALECTS["gemini"].create)
     assert gemini.violations({"model": "a/b"}, {}, {}, b'{"instances": [{"prompt": "x"}]}') == [
         "path parameter 'model' contains '/', so the path matches no route"
     ]
@@ -69,15 +70,13 @@ def test_the_wire_validator_reads_parameters_as_the_server_does() -> None:
 )
 def test_expectations_come_from_the_request_then_the_dialect_defaults(body: object, size: tuple[int, int], duration: float) -> None:
     dialect = DIALECTS["gemini"]
-    expect = expectation(dialect, dialect.by_role("create")[0], body, {"model": "veo"})
+    expect = expectation(dialect, dialect.create, body, {"model": "veo"})
     assert (expect.size, expect.duration_s, expect.count) == (size, duration, 1)
 
 
 def test_explicit_width_and_height_win() -> None:
     dialect = DIALECTS["xiexus"]
-    expect = expectation(
-        dialect, dialect.by_role("create")[0], {"model": "m", "prompt": "p", "width": 640, "height": 480, "duration": 2.5}, {}
-    )
+    expect = expectation(dialect, dialect.create, {"model": "m", "prompt": "p", "width": 640, "height": 480, "duration": 2.5}, {})
     assert (expect.size, expect.duration_s) == ((640, 480), 2.5)
 
 

@@ -15,7 +15,7 @@ from mockserver.testing import LiveMockServer
 from tests import flow
 from tests.conftest import DIALECTS
 from videogen.dialect import Dialect
-from videogen.reading import TERMINAL
+from videogen.states import TERMINAL
 
 pytestmark = pytest.mark.slow
 

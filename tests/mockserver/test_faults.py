@@ -12,9 +12,9 @@ import pytest
 
 from mockserver.cli import _config_from, build_parser
 from mockserver.config import MockConfig
-from mockserver.dialect_app import HOP
 from mockserver.faults import FaultError, FaultInjector, FaultRule, load_profile, parse_compact
 from mockserver.media import probe_mp4
+from mockserver.signing import HOP
 from mockserver.testing import LiveMockServer, MockVideoAPI
 
 GEMINI_CREATE = "/gemini/v1beta/models/veo-3.0-generate-001:predictLongRunning"

@@ -9,7 +9,8 @@ from mockserver.testing import MockVideoAPI
 from tests import flow
 from tests.conftest import DIALECTS
 from videogen.dialect import Dialect
-from videogen.reading import ORDER, poll_request, results_of
+from videogen.reading import poll_request, results_of
+from videogen.states import ORDER
 
 
 def run_to_end(mock: MockVideoAPI, f: flow.Flow, *, step: float = 0.5, limit: float = 120) -> str:
@@ -103,7 +104,7 @@ def test_missing_key_gets_the_documented_error(mock: MockVideoAPI, dialect: Dial
     req = create_request(dialect)
     r = mock.client.request(req.method, f"/{dialect.name}{req.path}", json=req.json)
     assert r.status_code == dialect.error_kind("missing_key").code
-    assert str(r.status_code) in dialect.by_role("create")[0].responses
+    assert str(r.status_code) in dialect.create.responses
     r = mock.client.request(
         req.method, f"/{dialect.name}{req.path}", json=req.json, headers={"Authorization": "Basic abc", "x-goog-api-key": ""}
     )
@@ -130,7 +131,7 @@ def test_every_violation_is_listed(mock: MockVideoAPI, dialect: Dialect) -> None
     )
     assert r.status_code == dialect.error_kind("invalid_request").code
     message = r.text
-    required = dialect.by_role("create")[0].body_schema or {}
+    required = dialect.create.body_schema or {}
     for name in required.get("required", []):
         if name != "instances":
             assert name in message, f"{name!r} is missing and must be named: {message}"

@@ -21,7 +21,8 @@ from mockserver.testing import MockVideoAPI
 from tests import flow
 from tests.conftest import DIALECTS
 from videogen.dialect import Dialect
-from videogen.reading import ORDER, TERMINAL, results_of
+from videogen.reading import results_of
+from videogen.states import ORDER, TERMINAL
 
 KEYS = ("alice", "bob")
 SUFFIXES = ("", " [mock:fail]", " [mock:filtered]", " [mock:never]")

@@ -18,7 +18,8 @@ from mockserver.testing import MockVideoAPI
 from tests import flow
 from tests.conftest import DIALECTS
 from videogen.dialect import Dialect
-from videogen.reading import ORDER, results_of
+from videogen.reading import results_of
+from videogen.states import ORDER
 
 KEYS = ("alice", "bob")
 OUTCOMES = {"": "succeeded", " [mock:fail]": "failed", " [mock:filtered]": "filtered", " [mock:never]": "never"}

@@ -1,0 +1,186 @@
+"""Prove that a built dialect's parts fit together, before it serves a single request.
+
+Each check turns a mistake that would otherwise surface as a 500 (or as a kit
+verdict against the mock itself) into a :class:`~videogen.errors.SpecError`
+naming the JSON pointer:
+
+- every dotted name a template reads exists in its context (:mod:`videogen.context`);
+- every source names a declared parameter, or a place the body's schema has;
+- every state's poll template renders a body that ``read.states`` reads back as that state;
+- the create answer carries the handle, and a success carries its results where ``read`` says;
+- ``read.poll`` lands on the poll operation, and an alias's groups name parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from videogen.context import ERROR, ERROR_DETAILS, IDENTITY, RESULT_URL, Fields, Shape, leaves, problem, with_fields
+from videogen.dialect import Dialect, Operation
+from videogen.errors import SpecError, TemplateError
+from videogen.inputs import Source
+from videogen.reading import matching_rule, poll_request, results_of, well_formed_error
+from videogen.samples import sample_context, sample_identity
+from videogen.states import STATES, reads_as
+from videogen.template import Template
+
+__all__ = ["check_dialect", "schema_has"]
+
+
+def check_dialect(dialect: Dialect) -> None:
+    """Raise :class:`SpecError` for the first part of ``dialect`` that does not fit the others."""
+    _Checker(dialect).run()
+
+
+def schema_has(schema: Any, steps: tuple[str, ...]) -> bool:
+    """Whether a JSON Schema lets a value exist at ``steps``; an open schema lets anything exist."""
+    if not steps or not isinstance(schema, dict):
+        return True
+    alternatives = [s for key in ("allOf", "anyOf", "oneOf") for s in schema.get(key) or [] if isinstance(s, dict)]
+    if alternatives and any(schema_has(s, steps) for s in alternatives):
+        return True
+    step, rest = steps[0], steps[1:]
+    properties = schema.get("properties")
+    items = schema.get("items") or schema.get("prefixItems")
+    if isinstance(properties, dict) and step in properties:
+        return schema_has(properties[step], rest)
+    if isinstance(items, dict) and step.isascii() and step.isdigit():
+        return schema_has(items, rest)
+    if isinstance(items, list) and step.isascii() and step.isdigit() and int(step) < len(items):
+        return schema_has(items[int(step)], rest)
+    closed = isinstance(properties, dict) or schema.get("additionalProperties") is False
+    if isinstance(properties, dict) and isinstance(schema.get("additionalProperties"), dict):
+        return schema_has(schema["additionalProperties"], rest)
+    return not closed and not alternatives and items is None
+
+
+class _Checker:
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
+        self.source = str(dialect.path)
+
+    def fail(self, where: str, problem_: str) -> SpecError:
+        return SpecError(self.source, where, problem_)
+
+    def run(self) -> None:
+        self.identities()
+        self.templates()
+        for op in self.d.operations:
+            self.sources(op)
+            self.aliases(op)
+        self.lifecycle()
+
+    # -- names ------------------------------------------------------------------------
+
+    def names(self, template: Template, shape: Shape, where: str) -> None:
+        for path in sorted(template.paths):
+            why = problem(shape, path)
+            if why is not None:
+                raise self.fail(where, f"template reads {{{'.'.join(path)}}}: {why}")
+
+    def identities(self) -> None:
+        d = self.d
+        provided = set(d.context.fields["vars"].fields) | set(IDENTITY.fields) if isinstance(d.context.fields["vars"], Fields) else set()
+        self.names(d.id_template.template, Fields(leaves(*provided)), "/x-videogen/identity/id")
+        self.names(d.name_template.template, Fields(leaves(*provided, "id")), "/x-videogen/identity/name")
+        self.names(d.file_template.template, Fields(leaves("token", "index")), "/x-videogen/identity/file")
+
+    def templates(self) -> None:
+        d = self.d
+        if d.result_url is not None:
+            self.names(d.result_url, with_fields(RESULT_URL, vars=d.context.fields["vars"]), "/x-videogen/result_url")  # type: ignore[arg-type]
+        extra = {key for kind in d.error_kinds.values() for key in kind.extra}
+        self.names(d.error_body, with_fields(ERROR, kind=Fields(leaves("name", "code", "reason", *extra))), "/x-videogen/errors/body")
+        if d.error_details is not None:
+            self.names(d.error_details, ERROR_DETAILS, "/x-videogen/errors/details")
+        for op in d.operations:
+            where = f"{op.where}/x-videogen"
+            if op.create_response is not None:
+                self.names(op.create_response, d.context, f"{where}/response")
+            for state, template in op.state_responses.items():
+                self.names(template, d.context, f"{where}/responses/{state}")
+
+    # -- sources ----------------------------------------------------------------------
+
+    def check_source(self, op: Operation, src: Source, where: str) -> None:
+        if src.kind == "body":
+            assert src.pointer is not None
+            if op.body_schema is None:
+                raise self.fail(where, f"{op.method} {op.path} documents no request body to read {src.key!r} from")
+            if not schema_has(op.body_schema, src.pointer.steps):
+                raise self.fail(where, f"the request body's schema has nothing at {src.key!r}")
+            return
+        if op.parameter(src.kind, src.key) is None:
+            declared = ", ".join(p["name"] for p in op.parameters if p["in"] == src.kind) or "none"
+            raise self.fail(where, f"{src.kind} parameter {src.key!r} is not declared on {op.method} {op.path} (declared: {declared})")
+
+    def sources(self, op: Operation) -> None:
+        where = f"{op.where}/x-videogen"
+        for name, src in op.vars.items():
+            self.check_source(op, src, f"{where}/vars/{name}")
+        if op.inputs is not None:
+            for inp in op.inputs.inputs:
+                self.check_source(op, inp.source, inp.where if isinstance(inp.where, str) else where)
+        if op.id_source is not None:
+            self.check_source(op, op.id_source, f"{where}/id")
+        if op.file_source is not None:
+            self.check_source(op, op.file_source, f"{where}/file")
+
+    def aliases(self, op: Operation) -> None:
+        declared = {p["name"] for p in op.parameters if p["in"] in ("path", "query")}
+        for i, pattern in enumerate(op.aliases):
+            unknown = set(pattern.groupindex) - declared
+            if unknown:
+                raise self.fail(
+                    f"{op.where}/x-videogen/aliases/{i}/match",
+                    f"named groups {sorted(unknown)} are not path or query parameters of {op.path}",
+                )
+
+    # -- the lifecycle, read back -----------------------------------------------------
+
+    def render(self, template: Template, state: str, where: str) -> Any:
+        try:
+            return template.render(sample_context(self.d, state))
+        except TemplateError as exc:
+            raise self.fail(where, f"does not render in state {state!r}: {exc}") from None
+
+    def lifecycle(self) -> None:
+        d, read = self.d, self.d.read
+        create = d.create
+        assert create.create_response is not None
+        answer = self.render(create.create_response, "queued", f"{create.where}/x-videogen/response")
+        handle = read.handle.get(answer)
+        if not isinstance(handle, str) or not handle:
+            raise self.fail(
+                "/x-videogen/read/handle",
+                f"the create answer ({create.where}/x-videogen/response) holds no handle at {read.handle.text or '/'}: {answer!r}"[:400],
+            )
+        polled = poll_request(read, handle, **{k: str(v) for k, v in sample_identity(d).items()})
+        routed = d.router.match(polled.method, polled.path.partition("?")[0])
+        if routed.target is None or routed.target.role != "poll":
+            raise self.fail("/x-videogen/read/poll", f"{polled.method} {polled.path} does not reach an operation with role 'poll'")
+        for op in d.by_role("poll"):
+            for state in STATES:
+                template = op.state_responses.get(state)
+                if template is None:
+                    continue
+                where = f"{op.where}/x-videogen/responses/{state}"
+                self.state(op, state, self.render(template, state, where), where, handle)
+
+    def state(self, op: Operation, state: str, body: Any, where: str, handle: str) -> None:
+        read = self.d.read
+        rule = matching_rule(read, body)
+        if rule is None:
+            raise self.fail(where, f"renders a body that no rule of /x-videogen/read/states recognises: {body!r}"[:400])
+        if not reads_as(state, rule.state):
+            raise self.fail(where, f"renders a body that {rule.where} reads as {rule.state!r}, not {state!r}")
+        if read.echo is not None and read.echo.get(body) != handle:
+            raise self.fail("/x-videogen/read/echo", f"the poll answer ({where}) does not echo the handle at {read.echo.text}")
+        if rule.state == "succeeded":
+            refs = results_of(read, body)
+            if not refs:
+                raise self.fail("/x-videogen/read/results", f"a success ({where}) holds no results at {read.results.text or '/'}")
+            if any(ref.url is None and ref.base64 is None for ref in refs):
+                raise self.fail("/x-videogen/read/result", f"a result in {where} has neither a URL nor bytes where read.result says")
+        if rule.state == "failed" and state == "failed" and not well_formed_error(read.error.get(body)):
+            raise self.fail("/x-videogen/read/error", f"a failure ({where}) holds no error with a message at {read.error.text or '/'}")
