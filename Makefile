@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SDK3   := .venv-genai3
 PORT   ?= 8000
+# Every bundled dialect: specs/<name>.yaml, except files starting with _.
+DIALECTS := $(filter-out _%,$(basename $(notdir $(wildcard specs/*.yaml))))
 ARGS   ?=
 
 .PHONY: setup serve test test-fast check lint typecheck bench bench-check wrk conform clean system-deps
@@ -67,7 +69,7 @@ conform: setup
 	@mkdir -p reports
 	@$(BIN)/python -m mockserver serve --port $(PORT) --time-scale 0.02 --seed 1 & pid=$$!; \
 	trap "kill $$pid" EXIT; sleep 1.5; status=0; \
-	for d in gemini tokenops xiexus veo-relay vertex; do \
+	for d in $(DIALECTS); do \
 	  $(BIN)/python -m conformance run --spec $$d --base-url http://127.0.0.1:$(PORT)/$$d --api-key key-a \
 	    --other-api-key key-b --max-creates 3 --failure-suffix ' [mock:fail]' --rate-limit 100 --poll-interval 0.2 \
 	    --junit reports/$$d.xml --json reports/$$d.json || status=1; \

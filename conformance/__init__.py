@@ -14,8 +14,9 @@ until a test asks for the kit.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from videogen.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from conformance.api import NonConformance, assert_conforms, check
@@ -48,27 +49,17 @@ __all__ = [
     "write_junit",
 ]
 
-_HOME = {
-    "conformance.api": ("NonConformance", "assert_conforms", "check"),
-    "conformance.catalog": ("CATEGORIES", "CHECKS", "CheckInfo"),
-    "conformance.clock": ("Clock", "SystemClock"),
-    "conformance.config": ("RunConfig",),
-    "conformance.failures": ("CaseResult", "Failure", "Severity", "Status"),
-    "conformance.junit": ("write_junit",),
-    "conformance.report": ("JobSummary", "Report"),
-    "conformance.runner": ("UnreachableError", "run"),
-}
-_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'conformance' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "conformance.api": ("NonConformance", "assert_conforms", "check"),
+        "conformance.catalog": ("CATEGORIES", "CHECKS", "CheckInfo"),
+        "conformance.clock": ("Clock", "SystemClock"),
+        "conformance.config": ("RunConfig",),
+        "conformance.failures": ("CaseResult", "Failure", "Severity", "Status"),
+        "conformance.junit": ("write_junit",),
+        "conformance.report": ("JobSummary", "Report"),
+        "conformance.runner": ("UnreachableError", "run"),
+    },
+    globals(),
+)

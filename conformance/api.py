@@ -13,6 +13,7 @@ from conformance.report import Report
 from conformance.runner import run
 from conformance.session import Observer
 from videogen.dialect import Dialect
+from videogen.errors import VideogenError
 
 __all__ = ["NonConformance", "assert_conforms", "check"]
 
@@ -52,7 +53,7 @@ def check(
     return run(config, transport=transport, clock=clock, observer=observer)
 
 
-class NonConformance(AssertionError):
+class NonConformance(VideogenError, AssertionError):
     """Raised by :func:`assert_conforms`; ``report`` holds every structured failure."""
 
     def __init__(self, report: Report) -> None:

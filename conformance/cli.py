@@ -18,12 +18,12 @@ from rich.console import Console
 from conformance.catalog import CHECKS
 from conformance.config import RunConfig
 from conformance.junit import write_junit
-from conformance.runner import run
 from conformance.terminal import RichObserver, render
 from videogen.errors import VideogenError
 
 __all__ = ["main"]
 
+EXTRA = "pip install 'videogen-mock[conformance]'"  # schemathesis, hypothesis and PyAV
 KEY_ENV = "CONFORMANCE_API_KEY"
 OTHER_KEY_ENV = "CONFORMANCE_OTHER_API_KEY"
 
@@ -34,8 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     r = commands.add_parser("run", help="run every check against one endpoint")
-    r.add_argument("--spec", required=True, help="a bundled dialect name (e.g. tokenops) or a path to a dialect YAML")
-    r.add_argument("--base-url", required=True, help="the dialect's root, e.g. http://127.0.0.1:8000/tokenops")
+    r.add_argument("--spec", required=True, help="a bundled dialect (the name of a file in specs/, without .yaml) or a path to a dialect YAML")
+    r.add_argument("--base-url", required=True, help="the dialect's root, e.g. http://127.0.0.1:8000/<dialect> for the mock")
     r.add_argument("--api-key", default=os.environ.get(KEY_ENV), help=f"the API key (default: ${KEY_ENV})")
     r.add_argument(
         "--other-api-key",
@@ -65,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for info in CHECKS.values():
             console.print(f"{info.id:28} {info.title}", markup=False)
         return 0
-    error = Console(stderr=True, highlight=False)
+    error = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        from conformance.runner import run
+    except ImportError as exc:  # a base install without the kit's extra
+        error.print(f"error: the conformance kit needs {exc.name or 'its extra'}, which is not installed: {EXTRA}", markup=False)
+        return 2
     for out in (args.junit, args.json):
         if out is not None and not out.parent.is_dir():
             error.print(f"error: cannot write {out}: {out.parent} is not a directory", markup=False)

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import av
 
-__all__ = ["MediaError", "MediaInfo", "probe"]
+from videogen.errors import VideogenError
+
+__all__ = ["MediaInfo", "NotPlayable", "probe"]
 
 
-class MediaError(ValueError):
+class NotPlayable(VideogenError, ValueError):
     """The bytes are not an MP4 with a decodable video stream; the message says why."""
 
 
@@ -26,11 +28,11 @@ class MediaInfo:
 def probe(data: bytes) -> MediaInfo:
     """Demux every packet with FFmpeg's MP4 demuxer and decode the first frame."""
     if not data:
-        raise MediaError("empty body")
+        raise NotPlayable("empty body")
     try:
         with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
             if not container.streams.video:
-                raise MediaError("the MP4 has no video stream")
+                raise NotPlayable("the MP4 has no video stream")
             stream = container.streams.video[0]
             packets, decoded, end = 0, False, 0.0
             for packet in container.demux(stream):
@@ -42,15 +44,15 @@ def probe(data: bytes) -> MediaInfo:
                 if not decoded:
                     decoded = bool(packet.decode())
             if not packets:
-                raise MediaError("the video stream has no packets")
+                raise NotPlayable("the video stream has no packets")
             if not decoded:  # a decoder with reordering delay hands frames out only when flushed
                 decoded = bool(stream.codec_context.decode(None))
             if not decoded:
-                raise MediaError("no frame of the video stream decodes")
+                raise NotPlayable("no frame of the video stream decodes")
             duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else end
             if not duration and container.duration:
                 duration = container.duration / 1_000_000
             ctx = stream.codec_context
             return MediaInfo(str(ctx.name), int(ctx.width), int(ctx.height), duration, packets)
     except av.error.FFmpegError as exc:
-        raise MediaError(f"FFmpeg cannot open it as MP4: {exc}") from None
+        raise NotPlayable(f"FFmpeg cannot open it as MP4: {exc}") from None

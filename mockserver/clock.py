@@ -69,11 +69,3 @@ class FakeClock:
             raise ValueError(f"a clock only moves forward; got {seconds} seconds")
         self._now += seconds
         return self._now
-
-    tick = advance
-
-    def move_to(self, when: float) -> float:
-        if when < self._now:
-            raise ValueError(f"a clock only moves forward; {when} is before {self._now}")
-        self._now = when
-        return self._now

@@ -47,8 +47,6 @@ KINDS = {
     "redirect_needs_key": "like download_redirect, but the signed URL wants the API key again",
 }
 ROLES = ("create", "poll", "download")
-# Kinds decided when an operation is created: they change its plan, not one answer.
-PLAN_KINDS = frozenset({"fail_after", "filtered_empty"})
 
 _NUMBER = {"type": "number", "minimum": 0}
 RULE_SCHEMA: dict[str, Any] = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from mockserver.record import OperationRecord
+from videogen.errors import VideogenError
 
 __all__ = [
     "SCENARIOS",
@@ -42,7 +43,7 @@ SCENARIOS: Final[dict[str, tuple[str | None, float | None]]] = {
 _DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(VideogenError, ValueError):
     """An unknown scenario name; the message lists the known ones."""
 
 

@@ -18,6 +18,8 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
+from videogen.errors import VideogenError
+
 __all__ = ["MediaError", "Mp4Info", "probe_mp4", "render_mp4", "render_mp4_b64"]
 
 # A muted blue in BT.601 YCbCr; any colour works.
@@ -26,7 +28,7 @@ MAX_SIDE = 4096
 MAX_FRAMES = 24 * 600
 
 
-class MediaError(ValueError):
+class MediaError(VideogenError, ValueError):
     """Bytes that are not an MP4 this module can read, or a size it will not write."""
 
 

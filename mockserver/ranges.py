@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from videogen.errors import VideogenError
+
 __all__ = ["RangeError", "byte_range"]
 
 
-class RangeError(ValueError):
+class RangeError(VideogenError, ValueError):
     """The range cannot be satisfied (answered with 416)."""
 
 

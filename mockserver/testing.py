@@ -140,9 +140,6 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         self.ready.set()
 
-    def install_signal_handlers(self) -> None:  # pragma: no cover - uvicorn < 0.29 only
-        return None
-
 
 class LiveMockServer(_Harness):
     """The mock on a real loopback socket, in a background thread, for real client SDKs."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from videogen.dialect import dialect_paths
+
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("videogen", "mockserver", "conformance")
 LOWER_MOCK = ("clock", "record", "lifecycle", "store", "media", "h264", "ranges")
@@ -47,17 +49,22 @@ def test_lower_mock_layers_import_no_http(path: Path) -> None:
     assert not bad, f"{path.name} imports {bad}"
 
 
-VENDORS = re.compile(r"\b(gemini|tokenops|xiexus|veo-relay|vertex)\b", re.IGNORECASE)
+# Every bundled dialect's name, and the vendors the names stand for.
+VENDORS = re.compile(r"\b(" + "|".join(re.escape(p.stem) for p in dialect_paths()) + r")\b", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("path", [p for pkg in OURS for p in modules(pkg)], ids=str)
-def test_no_vendor_branches_in_python(path: Path) -> None:
-    """A vendor's differences live in its YAML: no code compares against a vendor name."""
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Compare):
-            for side in [node.left, *node.comparators]:
-                if isinstance(side, ast.Constant) and isinstance(side.value, str):
-                    assert not VENDORS.search(side.value), f"{path.name}:{node.lineno} compares with a vendor name"
+def test_no_python_names_a_vendor(path: Path) -> None:
+    """A vendor is data: no code of ours names one, in a string, a name or a comparison
+    (docstrings and comments may, as examples)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    prose = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            assert not VENDORS.search(node.value), f"{path.name}:{node.lineno} names a vendor: {node.value[:80]!r}"
+        elif isinstance(node, ast.Name | ast.Attribute | ast.FunctionDef | ast.ClassDef):
+            name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "name", "")
+            assert not VENDORS.search(name.replace("_", " ")), f"{path.name}:{node.lineno} names a vendor: {name}"
 
 
 @pytest.mark.parametrize("path", [p for pkg in OURS for p in modules(pkg)], ids=str)
@@ -70,3 +77,13 @@ def test_no_package_imports_the_benchmarks(path: Path) -> None:
 def test_benchmarks_import_the_model_and_the_mock_only(path: Path) -> None:
     bad = {m for m in imports_of(path) if m.split(".")[0] == "conformance"}
     assert not bad, f"{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", [p for pkg in ("mockserver", "conformance") for p in modules(pkg)], ids=str)
+def test_only_videogen_reads_the_x_videogen_format(path: Path) -> None:
+    """The mock and the kit read dialects through videogen's model, never the raw extension blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    prose = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            assert "x-videogen" not in node.value, f"{path.name}:{node.lineno} reads the x-videogen format itself"

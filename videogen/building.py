@@ -106,8 +106,7 @@ class _Builder:
         id_template = IdentityTemplate(ident["id"], self.source, "/x-videogen/identity/id")
         name_template = IdentityTemplate(ident.get("name", "{id}"), self.source, "/x-videogen/identity/name")
         defaults = dict(x.get("defaults", {}))
-        var_names = set(ident.get("defaults", {})) | {n for op in operations for n in op.vars}
-        var_names |= (set(id_template.fields) | set(name_template.fields)) - _IDENTITY_NAMES - {"name"}
+        var_names = (set(ident.get("defaults", {})) | {n for op in operations for n in op.vars}) - _IDENTITY_NAMES
         input_names = {n for op in operations if op.inputs for n in op.inputs.names} | set(defaults) | set(DERIVED)
         input_names.discard("model")
         context = with_fields(OPERATION, vars=Fields(leaves(*var_names)), input=Fields(leaves(*input_names)))

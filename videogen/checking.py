@@ -32,26 +32,46 @@ def check_dialect(dialect: Dialect) -> None:
     _Checker(dialect).run()
 
 
-def schema_has(schema: Any, steps: tuple[str, ...]) -> bool:
-    """Whether a JSON Schema lets a value exist at ``steps``; an open schema lets anything exist."""
-    if not steps or not isinstance(schema, dict):
-        return True
-    alternatives = [s for key in ("allOf", "anyOf", "oneOf") for s in schema.get(key) or [] if isinstance(s, dict)]
-    if alternatives and any(schema_has(s, steps) for s in alternatives):
-        return True
+_OPEN: dict[str, Any] = {}
+
+
+def schema_at(schema: Any, steps: tuple[str, ...]) -> dict[str, Any] | None:
+    """The sub-schema a value at ``steps`` has; ``{}`` where the schema leaves it open; None where
+    the schema has nothing there (its properties are listed and the step is not one of them)."""
+    if not isinstance(schema, dict):
+        return _OPEN
+    if not steps:
+        return schema
+    for key in ("allOf", "anyOf", "oneOf"):
+        for alternative in schema.get(key) or []:
+            found = schema_at(alternative, steps)
+            if found is not None and found is not _OPEN:
+                return found
     step, rest = steps[0], steps[1:]
     properties = schema.get("properties")
-    items = schema.get("items") or schema.get("prefixItems")
+    items = schema.get("items")
     if isinstance(properties, dict) and step in properties:
-        return schema_has(properties[step], rest)
+        return schema_at(properties[step], rest)
     if isinstance(items, dict) and step.isascii() and step.isdigit():
-        return schema_has(items, rest)
-    if isinstance(items, list) and step.isascii() and step.isdigit() and int(step) < len(items):
-        return schema_has(items[int(step)], rest)
-    closed = isinstance(properties, dict) or schema.get("additionalProperties") is False
-    if isinstance(properties, dict) and isinstance(schema.get("additionalProperties"), dict):
-        return schema_has(schema["additionalProperties"], rest)
-    return not closed and not alternatives and items is None
+        return schema_at(items, rest)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict) and extra:
+        return schema_at(extra, rest)
+    if isinstance(properties, dict) or extra is False or isinstance(items, dict):
+        return None
+    return _OPEN
+
+
+def schema_has(schema: Any, steps: tuple[str, ...]) -> bool:
+    """Whether a JSON Schema lets a value exist at ``steps``; an open schema lets anything exist."""
+    return schema_at(schema, steps) is not None
+
+
+def _json_schema(op: Operation, status: int = 200) -> Any:
+    spec = op.response_for(status)
+    if spec is None:
+        return _OPEN
+    return next((schema for media, schema in spec.content.items() if "json" in media), _OPEN)
 
 
 class _Checker:
@@ -69,6 +89,7 @@ class _Checker:
             self.sources(op)
             self.aliases(op)
         self.lifecycle()
+        self.read_pointers()
 
     # -- names ------------------------------------------------------------------------
 
@@ -136,6 +157,31 @@ class _Checker:
                     f"named groups {sorted(unknown)} are not path or query parameters of {op.path}",
                 )
 
+    # -- what a client reads, against what the document publishes ---------------------
+
+    def pointer(self, schema: Any, pointer: Any, where: str, what: str) -> dict[str, Any]:
+        found = schema_at(schema, pointer.steps)
+        if found is None:
+            raise self.fail(where, f"{what} documents nothing at {pointer.text or '/'}")
+        return found
+
+    def read_pointers(self) -> None:
+        d, read = self.d, self.d.read
+        create = d.create
+        self.pointer(
+            _json_schema(create, create.create_status), read.handle, "/x-videogen/read/handle", f"the answer of {create.operation_id}"
+        )
+        for op in d.by_role("poll"):
+            schema, what = _json_schema(op), f"the answer of {op.operation_id}"
+            if read.echo is not None:
+                self.pointer(schema, read.echo, "/x-videogen/read/echo", what)
+            self.pointer(schema, read.error, "/x-videogen/read/error", what)
+            results = self.pointer(schema, read.results, "/x-videogen/read/results", what)
+            item = results.get("items", results) if results.get("type") == "array" or "items" in results else results
+            for key, ptr in (("url", read.result_url), ("base64", read.result_base64)):
+                if ptr is not None:
+                    self.pointer(item, ptr, f"/x-videogen/read/result/{key}", f"a result in {what}")
+
     # -- the lifecycle, read back -----------------------------------------------------
 
     def render(self, template: Template, state: str, where: str) -> Any:
@@ -170,10 +216,18 @@ class _Checker:
     def state(self, op: Operation, state: str, body: Any, where: str, handle: str) -> None:
         read = self.d.read
         rule = matching_rule(read, body)
+        # A document with a rule for exactly this state promises clients can tell it apart.
+        exact = any(r.state == state for r in read.states)
+        named = ", ".join(r.where for r in read.states if (r.state == state if exact else reads_as(state, r.state))) or "none"
         if rule is None:
-            raise self.fail(where, f"renders a body that no rule of /x-videogen/read/states recognises: {body!r}"[:400])
-        if not reads_as(state, rule.state):
-            raise self.fail(where, f"renders a body that {rule.where} reads as {rule.state!r}, not {state!r}")
+            raise self.fail(
+                where,
+                f"renders a body that no rule of /x-videogen/read/states recognises (the rules for {state!r}: {named}): {body!r}"[:500],
+            )
+        if not (rule.state == state if exact else reads_as(state, rule.state)):
+            raise self.fail(
+                where, f"renders a body that {rule.where} reads as {rule.state!r}, not {state!r} (the rules for {state!r}: {named})"
+            )
         if read.echo is not None and read.echo.get(body) != handle:
             raise self.fail("/x-videogen/read/echo", f"the poll answer ({where}) does not echo the handle at {read.echo.text}")
         if rule.state == "succeeded":

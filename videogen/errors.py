@@ -1,12 +1,21 @@
-"""The one exception root shared by the mock server and the conformance kit.
+"""The one exception root of the project: every error raised on purpose is a VideogenError.
 
     VideogenError
-    ├── SpecError        a dialect document is malformed or breaks the x-videogen format
-    ├── TemplateError    a response template cannot be compiled or rendered
-    └── ConfigError      a command-line or programmatic option is invalid
+    ├── SpecError          videogen.errors      a dialect document is malformed or its parts do not fit
+    ├── TemplateError      videogen.errors      a response template cannot be compiled or rendered
+    ├── ConfigError        videogen.errors      a command-line or programmatic option is invalid
+    │   └── FaultError     mockserver.faults    a fault rule or profile does not parse
+    ├── VendorError        mockserver.errors    a request the mock answers with the dialect's own error
+    ├── ScenarioError      mockserver.lifecycle an unknown [mock:...] scenario
+    ├── RangeError         mockserver.ranges    a Range outside the body (416)
+    ├── MediaError         mockserver.media     a size or length the MP4 writer cannot render
+    ├── UnreachableError   conformance.checks.auth  the base URL does not answer: nothing can be judged
+    ├── NotPlayable        conformance.media    downloaded bytes are not a playable MP4
+    └── NonConformance     conformance.api      assert_conforms: the report holds failures
 
-Errors are raised at load time (start-up), never on the request path: once a
-dialect has loaded, its templates and pointers are known to be well formed.
+Documents are checked whole at load time (start-up), never on the request path:
+once a dialect has loaded, its templates, pointers and references are known to fit.
+``tests/test_exported_members.py`` holds this drawing to the classes that exist.
 """
 
 from __future__ import annotations

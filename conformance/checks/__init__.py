@@ -1,1 +1,7 @@
-"""The checks, one module per category; each records verdicts in the session's ledger."""
+"""The checks, one module per category; importing this registers their phases (:mod:`conformance.phases`)."""
+
+from __future__ import annotations
+
+from conformance.checks import auth, courtesy, inputs, lifecycle
+
+__all__ = ["auth", "courtesy", "inputs", "lifecycle"]

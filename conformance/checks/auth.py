@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from conformance.catalog import Check
 from conformance.exchange import Exchange
 from conformance.failures import Severity, observed
 from conformance.identity import unknown_handle
+from conformance.phases import Run, phase
 from conformance.session import Session
 from videogen.dialect import Operation
+from videogen.errors import VideogenError
 from videogen.reading import create_request
 
-__all__ = ["create_probes", "download_probes", "poll_probes", "unknown_id_probe"]
+__all__ = ["UnreachableError", "create_probes", "download_probes", "poll_probes", "unknown_id_probe"]
 
 UNKNOWN_KEY = "conformance-kit-unknown-key-0000"
 
@@ -62,7 +65,7 @@ def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> Exchan
     if exchange.status is not None:
         judge(
             session,
-            "auth.unknown_id",
+            Check.AUTH_UNKNOWN_ID,
             exchange,
             allowed=[session.kind_code("not_found")],
             meaning="not found",
@@ -81,7 +84,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
         not_found = session.kind_code("not_found")
         judge(
             session,
-            "auth.unknown_id",
+            Check.AUTH_UNKNOWN_ID,
             session.poll(twin, params, key=session.config.api_key),
             allowed=[not_found],
             meaning="not found",
@@ -92,7 +95,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
     if op.security:
         judge(
             session,
-            "auth.missing_key",
+            Check.AUTH_MISSING_KEY,
             session.poll(subject, params, key=None),
             allowed=[missing],
             meaning="missing key",
@@ -100,33 +103,40 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
         )
         malformed = session.poll(subject, params, key=None, headers=_malformed(op))
         judge(
-            session, "auth.invalid_key", malformed, allowed=[missing, invalid], meaning="malformed key", leak="served with a malformed key"
+            session,
+            Check.AUTH_INVALID_KEY,
+            malformed,
+            allowed=[missing, invalid],
+            meaning="malformed key",
+            leak="served with a malformed key",
         )
         wrong = session.poll(subject, params, key=UNKNOWN_KEY)
         judge(
             session,
-            "auth.invalid_key",
+            Check.AUTH_INVALID_KEY,
             wrong,
             allowed=[invalid, not_found],
             meaning="unknown key",
             leak="served another key's operation to an unknown key",
         )
     else:
-        for check in ("auth.missing_key", "auth.invalid_key"):
+        for check in (Check.AUTH_MISSING_KEY, Check.AUTH_INVALID_KEY):
             session.ledger.skipped(check, op.operation_id, "the poll is documented without security")
     other = session.config.other_api_key
     if other is None:
-        session.ledger.skipped("auth.isolation", op.operation_id, "pass --other-api-key to check isolation between keys")
+        session.ledger.skipped(Check.AUTH_ISOLATION, op.operation_id, "pass --other-api-key to check isolation between keys")
     elif handle is None:
-        session.ledger.skipped("auth.isolation", op.operation_id, "no operation was created to hide from the other key")
+        session.ledger.skipped(Check.AUTH_ISOLATION, op.operation_id, "no operation was created to hide from the other key")
     else:
         exchange = session.poll(handle, params, key=other)
         if exchange.status == invalid != not_found:
-            session.ledger.skipped("auth.isolation", op.operation_id, f"the target refused --other-api-key ({invalid}): pass a working key")
+            session.ledger.skipped(
+                Check.AUTH_ISOLATION, op.operation_id, f"the target refused --other-api-key ({invalid}): pass a working key"
+            )
             return
         judge(
             session,
-            "auth.isolation",
+            Check.AUTH_ISOLATION,
             exchange,
             allowed=[not_found],
             meaning="not found, as for an unknown id",
@@ -138,11 +148,11 @@ def create_probes(session: Session) -> None:
     """A create without a key: free when refused, so sent only while the budget has room."""
     op = session.create_op
     if not op.security:
-        session.ledger.skipped("auth.missing_key", op.operation_id, "the create is documented without security")
+        session.ledger.skipped(Check.AUTH_MISSING_KEY, op.operation_id, "the create is documented without security")
         return
     if session.budget.left <= 0:
         session.ledger.skipped(
-            "auth.missing_key", op.operation_id, "no create left in --max-creates to absorb a create the server might accept"
+            Check.AUTH_MISSING_KEY, op.operation_id, "no create left in --max-creates to absorb a create the server might accept"
         )
         return
     request = create_request(session.dialect)
@@ -150,7 +160,7 @@ def create_probes(session: Session) -> None:
     if exchange.status is not None and 200 <= exchange.status < 300:
         session.budget.spend(unexpected=True)
     missing = session.kind_code("missing_key")
-    judge(session, "auth.missing_key", exchange, allowed=[missing], meaning="missing key", leak="a paid job started without a key")
+    judge(session, Check.AUTH_MISSING_KEY, exchange, allowed=[missing], meaning="missing key", leak="a paid job started without a key")
 
 
 def download_probes(session: Session, urls: list[str]) -> None:
@@ -162,7 +172,7 @@ def download_probes(session: Session, urls: list[str]) -> None:
         op = matched[0]
         judge(
             session,
-            "auth.missing_key",
+            Check.AUTH_MISSING_KEY,
             session.send("GET", url, key=None, op=op),
             allowed=[session.kind_code("missing_key")],
             meaning="missing key",
@@ -172,9 +182,36 @@ def download_probes(session: Session, urls: list[str]) -> None:
             exchange = session.send("GET", url, key=session.config.other_api_key, op=op)
             judge(
                 session,
-                "auth.isolation",
+                Check.AUTH_ISOLATION,
                 exchange,
                 allowed=[session.kind_code("not_found")],
                 meaning="not found",
                 leak="another key's result was served",
             )
+
+
+class UnreachableError(VideogenError):
+    """The base URL does not answer at all; nothing can be judged."""
+
+
+@phase(10, "probing an unknown id")
+def _unknown_id(run: Run) -> None:
+    first = unknown_id_probe(run.session, run.example.path_params)
+    if first.status is None:
+        raise UnreachableError(f"{run.session.config.base_url} does not answer: {first.error}")
+
+
+@phase(40, "auth and isolation")
+def _auth_and_isolation(run: Run) -> None:
+    job = run.first
+    poll_probes(run.session, job.handle if job else None, job.path_params if job else run.example.path_params)
+
+
+@phase(55, "a create without a key")
+def _keyless_create(run: Run) -> None:
+    create_probes(run.session)
+
+
+@phase(80, "downloads without a key or with another")
+def _downloads(run: Run) -> None:
+    download_probes(run.session, [url for job in run.jobs for url in job.result_urls])

@@ -8,10 +8,12 @@ accepted, because a server that accepts it starts a paid job.
 
 from __future__ import annotations
 
+from conformance.catalog import Check
 from conformance.exchange import Exchange
 from conformance.failures import Severity, observed
 from conformance.generation import Generator, Probe
 from conformance.mutations import mutations
+from conformance.phases import Run, phase
 from conformance.session import Session
 from conformance.wire import WireValidator
 from videogen.dialect import Operation
@@ -62,7 +64,7 @@ def invalid_creates(session: Session, generator: Generator) -> None:
             break
         if session.budget.left <= 0:
             reason = "no create left in --max-creates to absorb an invalid create the server might accept"
-            session.ledger.skipped("input.invalid_rejected", op.operation_id, reason)
+            session.ledger.skipped(Check.INPUT_INVALID_REJECTED, op.operation_id, reason)
             session.notes.append(f"invalid creates stopped after {sent}: {reason}")
             return
         sent += 1
@@ -77,18 +79,18 @@ def _send(session: Session, probe: Probe) -> Exchange:
 def _judge_valid(session: Session, exchange: Exchange, probe: Probe) -> None:
     target = probe.op.operation_id
     if exchange.status is not None and exchange.status < 500:
-        session.ledger.passed("input.valid_accepted", target)
+        session.ledger.passed(Check.INPUT_VALID_ACCEPTED, target)
         return
     title = f"a valid {probe.label} request got a server error" if exchange.status else f"a valid {probe.label} request got no answer"
     session.ledger.failed(
-        observed("input.valid_accepted", exchange, severity=Severity.CRITICAL, title=title, expected="a documented answer, not a 5xx")
+        observed(Check.INPUT_VALID_ACCEPTED, exchange, severity=Severity.CRITICAL, title=title, expected="a documented answer, not a 5xx")
     )
 
 
 def _judge_invalid(session: Session, exchange: Exchange, probe: Probe, why: str, *, paid: bool) -> None:
     status = exchange.status
     if status is not None and 400 <= status < 500:
-        session.ledger.passed("input.invalid_rejected", probe.op.operation_id)
+        session.ledger.passed(Check.INPUT_INVALID_REJECTED, probe.op.operation_id)
         return
     label = probe.label if probe.label.startswith("schemathesis") else f"invalid input ({probe.label})"
     if status is not None and 200 <= status < 300:
@@ -101,5 +103,15 @@ def _judge_invalid(session: Session, exchange: Exchange, probe: Probe, why: str,
     else:
         severity, title = Severity.HIGH, f"{label} got {status}, not a 4xx"
     session.ledger.failed(
-        observed("input.invalid_rejected", exchange, severity=severity, title=title[:200], expected=f"a documented 4xx ({why[:150]})")
+        observed(Check.INPUT_INVALID_REJECTED, exchange, severity=severity, title=title[:200], expected=f"a documented 4xx ({why[:150]})")
     )
+
+
+@phase(20, "fuzzing the free operations")
+def _fuzz_reads(run: Run) -> None:
+    fuzz_reads(run.session, run.generator)
+
+
+@phase(50, "invalid creates")
+def _invalid_creates(run: Run) -> None:
+    invalid_creates(run.session, run.generator)

@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.catalog import Check
 from conformance.checks.results import judge_results
 from conformance.exchange import Exchange
 from conformance.expectations import Expectation, expectation
 from conformance.failures import Severity, observed
+from conformance.phases import Run, phase
+from conformance.sample import edge_sample
 from conformance.session import Session
 from videogen.pointer import MISSING
 from videogen.reading import classify, create_request, handle_of, results_of
@@ -52,11 +55,11 @@ def start_job(session: Session, label: str, purpose: str, body: Any) -> Job | No
     """Send one create (it must fit the budget) and return the job to follow, if one started."""
     op = session.create_op
     if session.budget.left <= 0:
-        session.ledger.skipped("lifecycle.create", label, "no creates left in --max-creates")
+        session.ledger.skipped(Check.LIFECYCLE_CREATE, label, "no creates left in --max-creates")
         return None
     request = create_request(session.dialect, body=body)
     exchange = session.send(request.method, request.path, key=session.config.api_key, op=op, json_body=request.json)
-    check = "input.valid_accepted" if purpose == "sample" else "lifecycle.create"
+    check = Check.INPUT_VALID_ACCEPTED if purpose == "sample" else Check.LIFECYCLE_CREATE
     target = op.operation_id if purpose == "sample" else label
     if exchange.status is not None and 200 <= exchange.status < 300:
         session.budget.spend()
@@ -80,10 +83,12 @@ def start_job(session: Session, label: str, purpose: str, body: Any) -> Job | No
     if handle is None:
         title = f"the create answer has no handle at {session.read.handle.text or '/'}"
         session.ledger.failed(
-            observed("lifecycle.create", exchange, severity=Severity.HIGH, title=title, expected="a non-empty string handle", target=label)
+            observed(
+                Check.LIFECYCLE_CREATE, exchange, severity=Severity.HIGH, title=title, expected="a non-empty string handle", target=label
+            )
         )
         return None
-    session.ledger.passed("lifecycle.create", label)
+    session.ledger.passed(Check.LIFECYCLE_CREATE, label)
     now = session.clock.now()
     expect = expectation(session.dialect, op, request.json, request.path_params)
     job = Job(label, purpose, handle, request.path_params, expect, now, session.config.poll_interval, now + session.config.poll_interval)
@@ -121,7 +126,7 @@ def _poll_once(session: Session, job: Job) -> None:
         title = "a poll of a live operation failed" if exchange.status else "a poll got no answer"
         session.ledger.failed(
             observed(
-                "lifecycle.poll",
+                Check.LIFECYCLE_POLL,
                 exchange,
                 severity=Severity.CRITICAL if five else Severity.HIGH,
                 title=title,
@@ -132,7 +137,7 @@ def _poll_once(session: Session, job: Job) -> None:
         job.errors += 1
         if job.errors >= MAX_POLL_ERRORS:
             job.done = True
-            session.ledger.skipped("lifecycle.finishes", job.label, f"gave up after {MAX_POLL_ERRORS} failed polls")
+            session.ledger.skipped(Check.LIFECYCLE_FINISHES, job.label, f"gave up after {MAX_POLL_ERRORS} failed polls")
         _schedule(session, job)
         return
     job.errors = 0
@@ -142,7 +147,7 @@ def _poll_once(session: Session, job: Job) -> None:
         title = "the poll answer matches no state rule of the dialect"
         session.ledger.failed(
             observed(
-                "lifecycle.poll",
+                Check.LIFECYCLE_POLL,
                 exchange,
                 severity=Severity.HIGH,
                 title=title,
@@ -152,14 +157,14 @@ def _poll_once(session: Session, job: Job) -> None:
         )
         _timeout_or_schedule(session, job, exchange, "unrecognised", elapsed)
         return
-    session.ledger.passed("lifecycle.poll", job.label)
+    session.ledger.passed(Check.LIFECYCLE_POLL, job.label)
     job.states.append(state)
     session.observer.job(job.label, state, elapsed)
     if ORDER[state] < job.rank:
         title = f"the state moved backwards: {' -> '.join(job.states[-2:])}"
         session.ledger.failed(
             observed(
-                "lifecycle.monotonic",
+                Check.LIFECYCLE_MONOTONIC,
                 exchange,
                 severity=Severity.HIGH,
                 title=title,
@@ -168,14 +173,14 @@ def _poll_once(session: Session, job: Job) -> None:
             )
         )
     else:
-        session.ledger.passed("lifecycle.monotonic", job.label)
+        session.ledger.passed(Check.LIFECYCLE_MONOTONIC, job.label)
     job.rank = max(job.rank, ORDER[state])
     if job.final is not None:
         _judge_repoll(session, job, exchange, state, body)
     elif state in TERMINAL:
         job.final = state
         job.outcome = _outcome(session, state, body)
-        session.ledger.passed("lifecycle.finishes", job.label)
+        session.ledger.passed(Check.LIFECYCLE_FINISHES, job.label)
         job.result_urls = judge_results(session, job.label, purpose=job.purpose, expect=job.expect, state=state, body=body, poll=exchange)
         job.interval = session.config.poll_interval
         _schedule(session, job)
@@ -187,7 +192,7 @@ def _timeout_or_schedule(session: Session, job: Job, exchange: Exchange, state: 
     if elapsed >= session.config.timeout:
         title = f"still {state} after {elapsed:.0f} s (--timeout {session.config.timeout:g})"
         session.ledger.failed(
-            observed("lifecycle.finishes", exchange, severity=Severity.HIGH, title=title, expected="a terminal state", target=job.label)
+            observed(Check.LIFECYCLE_FINISHES, exchange, severity=Severity.HIGH, title=title, expected="a terminal state", target=job.label)
         )
         job.done = True
         return
@@ -196,10 +201,12 @@ def _timeout_or_schedule(session: Session, job: Job, exchange: Exchange, state: 
 
 def _judge_literal(session: Session, job: Job, exchange: Exchange) -> None:
     if exchange.status is not None and 200 <= exchange.status < 300:
-        session.ledger.passed("input.literal_path", job.label)
+        session.ledger.passed(Check.INPUT_LITERAL_PATH, job.label)
         return
     title = "the poll path with the handle's slashes sent literally is not served"
-    session.ledger.failed(observed("input.literal_path", exchange, severity=Severity.HIGH, title=title, expected="2xx", target=job.label))
+    session.ledger.failed(
+        observed(Check.INPUT_LITERAL_PATH, exchange, severity=Severity.HIGH, title=title, expected="2xx", target=job.label)
+    )
 
 
 def _judge_echo(session: Session, job: Job, exchange: Exchange, body: Any) -> None:
@@ -208,12 +215,12 @@ def _judge_echo(session: Session, job: Job, exchange: Exchange, body: Any) -> No
         return
     echoed = pointer.get(body)
     if echoed == job.handle:
-        session.ledger.passed("lifecycle.echo", job.label)
+        session.ledger.passed(Check.LIFECYCLE_ECHO, job.label)
         return
     shown = "nothing" if echoed is MISSING else repr(echoed)
     title = f"the poll echoed {shown} at {pointer.text}, not the handle asked for"
     session.ledger.failed(
-        observed("lifecycle.echo", exchange, severity=Severity.HIGH, title=title[:200], expected=repr(job.handle), target=job.label)
+        observed(Check.LIFECYCLE_ECHO, exchange, severity=Severity.HIGH, title=title[:200], expected=repr(job.handle), target=job.label)
     )
 
 
@@ -226,13 +233,13 @@ def _outcome(session: Session, state: str, body: Any) -> tuple[Any, ...]:
 def _judge_repoll(session: Session, job: Job, exchange: Exchange, state: str, body: Any) -> None:
     outcome = _outcome(session, state, body)
     if outcome == job.outcome:
-        session.ledger.passed("lifecycle.stable", job.label)
+        session.ledger.passed(Check.LIFECYCLE_STABLE, job.label)
     else:
         assert job.outcome is not None
         was = f"{job.outcome[0]} with {job.outcome[1]} result(s)"
         now = f"{outcome[0]} with {outcome[1]} result(s)"
         failure = observed(
-            "lifecycle.stable",
+            Check.LIFECYCLE_STABLE,
             exchange,
             severity=Severity.HIGH,
             title=f"a finished operation changed: {was}, then {now}",
@@ -246,3 +253,35 @@ def _judge_repoll(session: Session, job: Job, exchange: Exchange, state: str, bo
         session.observer.job(job.label, job.final or state, session.clock.now() - job.created_at)
     else:
         _schedule(session, job)
+
+
+@phase(30, "creating the success path")
+def _success_path(run: Run) -> None:
+    run.first = start_job(run.session, "job#1", "success", run.example.json)
+    if run.first is not None:
+        run.jobs.append(run.first)
+
+
+@phase(60, "the failure probe and an edge sample")
+def _extra_creates(run: Run) -> None:
+    session = run.session
+    extras: list[tuple[str, object]] = []
+    if session.config.failure_suffix:
+        extras.append(("failure", create_request(session.dialect, prompt_suffix=session.config.failure_suffix).json))
+    else:
+        session.notes.append("no failure probe: pass --failure-suffix with the text that makes the target fail a job")
+    sample = edge_sample(session.dialect, session.create_op)
+    if sample is not None:
+        extras.append(("sample", sample))
+    for purpose, body in extras:
+        if session.budget.left <= 0:
+            session.notes.append(f"no create left for the {purpose} probe (--max-creates {session.config.max_creates})")
+            continue
+        job = start_job(session, f"job#{len(run.jobs) + 1}", purpose, body)
+        if job is not None:
+            run.jobs.append(job)
+
+
+@phase(70, "polling")
+def _polling(run: Run) -> None:
+    poll_until_done(run.session, run.jobs)

@@ -17,6 +17,7 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.response.exceptions import HeaderValidationError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from conformance.catalog import Check
 from conformance.exchange import Exchange
 from conformance.failures import Failure, Ledger, Severity, observed
 from videogen.dialect import Dialect, Operation
@@ -94,36 +95,36 @@ class ResponseConformance:
             return  # an undocumented 429 is reported once, by the courtesy checks
         target = op.operation_id
         errors = list(self.api.iter_response_errors(_Request(op), _Response(exchange)))
-        found = {"status": False, "content_type": False, "schema": False, "headers": False}
+        failed: set[Check] = set()
         for error in errors:
-            kind, failure = self._failure(op, exchange, error)
-            found[kind] = True
+            failure = self._failure(op, exchange, error)
+            failed.add(Check(failure.check))
             self.ledger.failed(failure)
-        if found["status"]:
+        if Check.RESPONSE_STATUS in failed:
             return
-        for kind, failed in found.items():
-            if not failed:
-                self.ledger.passed(f"response.{kind}", target)
+        for check in (Check.RESPONSE_CONTENT_TYPE, Check.RESPONSE_SCHEMA, Check.RESPONSE_HEADERS, Check.RESPONSE_STATUS):
+            if check not in failed:
+                self.ledger.passed(check, target)
 
-    def _failure(self, op: Operation, exchange: Exchange, error: BaseException) -> tuple[str, Failure]:
+    def _failure(self, op: Operation, exchange: Exchange, error: BaseException) -> Failure:
         status = exchange.status
         documented = op.response_for(status or 0)
         if isinstance(error, ResponseNotFound):
             expected = f"one of the documented statuses {', '.join(sorted(op.responses))}"
-            return "status", observed(
-                "response.status", exchange, severity=Severity.HIGH, title=f"undocumented status {status}", expected=expected
+            return observed(
+                Check.RESPONSE_STATUS, exchange, severity=Severity.HIGH, title=f"undocumented status {status}", expected=expected
             )
         if isinstance(error.__cause__, MediaTypeNotFound) or isinstance(error, MediaTypeNotFound):
             types = ", ".join(documented.content) if documented else "none"
             title = f"undocumented content type {exchange.content_type or '(none)'!r} for {status}"
-            return "content_type", observed(
-                "response.content_type", exchange, severity=Severity.MEDIUM, title=title, expected=f"Content-Type one of: {types}"
+            return observed(
+                Check.RESPONSE_CONTENT_TYPE, exchange, severity=Severity.MEDIUM, title=title, expected=f"Content-Type one of: {types}"
             )
         if isinstance(error, HeaderValidationError):
             title = f"response header: {error.__cause__ or error}"
-            return "headers", observed(
-                "response.headers", exchange, severity=Severity.MEDIUM, title=title[:200], expected="documented headers, well-typed"
+            return observed(
+                Check.RESPONSE_HEADERS, exchange, severity=Severity.MEDIUM, title=title[:200], expected="documented headers, well-typed"
             )
         title = f"{status} body does not match its schema: {_schema_messages(error)}"
         expected = f"a body matching the documented schema for {status} {exchange.content_type.split(';')[0]}".rstrip()
-        return "schema", observed("response.schema", exchange, severity=Severity.HIGH, title=title[:300], expected=expected)
+        return observed(Check.RESPONSE_SCHEMA, exchange, severity=Severity.HIGH, title=title[:300], expected=expected)

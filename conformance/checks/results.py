@@ -9,10 +9,11 @@ import binascii
 from dataclasses import replace
 from typing import Any
 
+from conformance.catalog import Check
 from conformance.exchange import Exchange
 from conformance.expectations import DURATION_TOLERANCE_S, Expectation
 from conformance.failures import Failure, Severity, observed
-from conformance.media import MediaError, probe
+from conformance.media import NotPlayable, probe
 from conformance.session import Session
 from videogen.pointer import MISSING
 from videogen.reading import ResultRef, results_of, well_formed_error
@@ -24,32 +25,32 @@ def judge_results(session: Session, label: str, *, purpose: str, expect: Expecta
     """Judge a terminal body; returns the result URLs that lie under the base URL."""
     ledger = session.ledger
     if state != "succeeded":
-        ledger.skipped("lifecycle.results", label, f"the operation ended {state}: no results to count")
-        ledger.skipped("lifecycle.media", label, f"the operation ended {state}: no media to open")
+        ledger.skipped(Check.LIFECYCLE_RESULTS, label, f"the operation ended {state}: no results to count")
+        ledger.skipped(Check.LIFECYCLE_MEDIA, label, f"the operation ended {state}: no media to open")
         if state == "failed":
             _judge_error(session, label, body, poll)
         return []
     if purpose == "failure":
-        ledger.skipped("lifecycle.failure_error", label, "the target did not fail when asked to (--failure-suffix): nothing to judge")
+        ledger.skipped(Check.LIFECYCLE_FAILURE_ERROR, label, "the target did not fail when asked to (--failure-suffix): nothing to judge")
     refs = results_of(session.read, body) or []
     where = session.read.results.text or "the body"
     if not refs or (expect.count is not None and len(refs) != expect.count):
         wanted = expect.count if expect.count is not None else "at least 1"
         title = f"a success carries {len(refs)} result(s) at {where}; {wanted} requested"
         ledger.failed(
-            observed("lifecycle.results", poll, severity=Severity.HIGH, title=title, expected=f"{wanted} result(s)", target=label)
+            observed(Check.LIFECYCLE_RESULTS, poll, severity=Severity.HIGH, title=title, expected=f"{wanted} result(s)", target=label)
         )
     else:
-        ledger.passed("lifecycle.results", label)
+        ledger.passed(Check.LIFECYCLE_RESULTS, label)
     urls = []
     for ref in refs:
         if ref.url is None and ref.base64 is None:
             if expect.references_only:
-                ledger.skipped("lifecycle.media", label, "results went to the caller's storage URI: nothing to download")
+                ledger.skipped(Check.LIFECYCLE_MEDIA, label, "results went to the caller's storage URI: nothing to download")
                 continue
             title = f"result #{ref.index} carries neither bytes nor a URL"
             ledger.failed(
-                observed("lifecycle.results", poll, severity=Severity.HIGH, title=title, expected="a URL or inline bytes", target=label)
+                observed(Check.LIFECYCLE_RESULTS, poll, severity=Severity.HIGH, title=title, expected="a URL or inline bytes", target=label)
             )
             continue
         if ref.url is not None and session.client.is_ours(ref.url):
@@ -62,12 +63,12 @@ def _judge_error(session: Session, label: str, body: Any, poll: Exchange) -> Non
     pointer = session.read.error
     error = pointer.get(body)
     if well_formed_error(error):
-        session.ledger.passed("lifecycle.failure_error", label)
+        session.ledger.passed(Check.LIFECYCLE_FAILURE_ERROR, label)
         return
     shown = "nothing" if error is MISSING else repr(error)[:100]
     title = f"a failed operation carries {shown} at {pointer.text or '/'}, not an error with a message"
     session.ledger.failed(
-        observed("lifecycle.failure_error", poll, severity=Severity.HIGH, title=title, expected="an error message", target=label)
+        observed(Check.LIFECYCLE_FAILURE_ERROR, poll, severity=Severity.HIGH, title=title, expected="an error message", target=label)
     )
 
 
@@ -78,7 +79,7 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
         if download.status is None or not 200 <= download.status < 300:
             title = f"result #{ref.index} does not download"
             ledger.failed(
-                observed("lifecycle.media", download, severity=Severity.HIGH, title=title, expected="2xx with the MP4", target=label)
+                observed(Check.LIFECYCLE_MEDIA, download, severity=Severity.HIGH, title=title, expected="2xx with the MP4", target=label)
             )
             return
         data, source = download.body, download
@@ -88,14 +89,16 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
             data, source = base64.b64decode(ref.base64, validate=True), poll
         except (binascii.Error, ValueError):
             title = f"result #{ref.index}'s inline bytes are not base64"
-            ledger.failed(observed("lifecycle.media", poll, severity=Severity.HIGH, title=title, expected="base64 MP4 bytes", target=label))
+            ledger.failed(
+                observed(Check.LIFECYCLE_MEDIA, poll, severity=Severity.HIGH, title=title, expected="base64 MP4 bytes", target=label)
+            )
             return
     try:
         info = probe(data)
-    except MediaError as exc:
+    except NotPlayable as exc:
         got = f"{len(data)} bytes starting {data[:16].hex(' ')}: {exc}"
         failure = observed(
-            "lifecycle.media",
+            Check.LIFECYCLE_MEDIA,
             source,
             severity=Severity.HIGH,
             title=f"result #{ref.index} is not a playable MP4",
@@ -111,7 +114,7 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
         problems.append(f"{info.duration_s:.2f} s long, not the requested {expect.duration_s:g} s (±{DURATION_TOLERANCE_S} s)")
     if problems:
         failure = observed(
-            "lifecycle.media",
+            Check.LIFECYCLE_MEDIA,
             source,
             severity=Severity.HIGH,
             title=f"result #{ref.index} is " + "; ".join(problems),
@@ -120,7 +123,7 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
         )
         ledger.failed(_with_got(failure, f"{info.codec} {info.width}x{info.height}, {info.duration_s:.2f} s, {info.frames} frames"))
         return
-    ledger.passed("lifecycle.media", label)
+    ledger.passed(Check.LIFECYCLE_MEDIA, label)
 
 
 def _with_got(failure: Failure, got: str) -> Failure:

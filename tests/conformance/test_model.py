@@ -10,7 +10,7 @@ import pytest
 from conformance.config import RunConfig, resolve_spec
 from conformance.expectations import expectation
 from conformance.identity import unknown_handle
-from conformance.media import MediaError, probe
+from conformance.media import NotPlayable, probe
 from conformance.mutations import mutations
 from conformance.sample import edge_sample
 from conformance.wire import WireValidator
@@ -94,7 +94,7 @@ def test_a_real_demuxer_opens_the_mocks_video_and_refuses_anything_else() -> Non
     info = probe(render_mp4(320, 240, 2.0, fps=24))
     assert (info.codec, info.width, info.height, info.duration_s, info.frames) == ("h264", 320, 240, 2.0, 48)
     for junk in (b"", b"<html>502</html>", render_mp4(64, 64, 1.0)[:200]):
-        with pytest.raises(MediaError):
+        with pytest.raises(NotPlayable):
             probe(junk)
 
 

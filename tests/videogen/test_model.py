@@ -142,7 +142,32 @@ BREAKS = {
     "alias with a bad regex": (lambda d: _poll_ext(d).update(aliases=[{"match": "(", "why": "w"}]), "regular expression"),
     "alias naming no parameter": (lambda d: _poll_ext(d).update(aliases=[{"match": "(?P<zzz>.*)", "why": "w"}]), "zzz"),
     "undefined security scheme": (lambda d: d["paths"]["/v1/video/generations/{task_id}"]["get"].update(security=[{"Nope": []}]), "Nope"),
+    "an id source naming no parameter": (lambda d: _poll_ext(d).update(id="path:task_idd"), "path parameter 'task_idd' is not declared"),
+    "a poll path that reaches no poll": (
+        lambda d: d["x-videogen"]["read"]["poll"].update(path="/v1/nowhere/{handle}"),
+        "/x-videogen/read/poll",
+    ),
+    "states the templates cannot satisfy": (
+        lambda d: d["x-videogen"]["read"]["states"][2]["when"].update({"/status": "finished"}),
+        "/x-videogen/read/states/2",
+    ),
+    "a typo in an operation block names the key": (
+        lambda d: _poll_ext(d).update(responsess={}),
+        "x-videogen: Additional properties are not allowed ('responsess' was unexpected)",
+    ),
 }
+
+
+def test_a_parameter_name_that_is_no_regex_group_name_still_routes(tmp_path: Path) -> None:
+    def rename(d: dict[str, Any]) -> None:
+        item = d["paths"].pop("/v1/video/generations/{task_id}")
+        item["get"]["parameters"][0]["name"] = "task-id"
+        item["get"]["x-videogen"]["id"] = "path:task-id"
+        d["paths"]["/v1/video/generations/{task-id}"] = item
+
+    dialect = load_dialect(mutated(tmp_path, rename))
+    routed = dialect.router.match("GET", "/v1/video/generations/abc")
+    assert routed.target is not None and routed.params == {"task-id": "abc"}
 
 
 @pytest.mark.parametrize("case", list(BREAKS))
@@ -160,6 +185,28 @@ def test_the_check_command_reports_a_broken_folder(tmp_path: Path, capsys: pytes
     out = capsys.readouterr()
     assert "broken.yaml" in out.out + out.err
     assert mock_main(["check"]) == 0
+
+
+def _only_yml(folder: Path) -> Path:
+    (folder / "a.yml").write_text("openapi: 3.1.0\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "where,message",
+    [
+        (lambda p: p / "missing", "not a folder"),
+        (lambda p: mutated(p, lambda d: None), "not a folder"),  # a file, not a folder
+        (lambda p: p, "no dialect documents"),  # empty
+        (_only_yml, "no dialect documents (*.yaml)"),
+    ],
+    ids=["missing folder", "a file", "empty folder", "only .yml"],
+)
+def test_the_check_command_exits_2_when_there_is_nothing_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: Any, message: str
+) -> None:
+    assert mock_main(["check", "--specs", str(where(tmp_path))]) == 2
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
