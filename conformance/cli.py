@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     r = commands.add_parser("run", help="run every check against one endpoint")
-    r.add_argument("--spec", required=True, help="a bundled dialect (the name of a file in specs/, without .yaml) or a path to a dialect YAML")
+    r.add_argument(
+        "--spec", required=True, help="a bundled dialect (the name of a file in specs/, without .yaml) or a path to a dialect YAML"
+    )
     r.add_argument("--base-url", required=True, help="the dialect's root, e.g. http://127.0.0.1:8000/<dialect> for the mock")
     r.add_argument("--api-key", default=os.environ.get(KEY_ENV), help=f"the API key (default: ${KEY_ENV})")
     r.add_argument(

@@ -92,7 +92,9 @@ class DialectApp:
             log.exception("unexpected error in %s %s", method, path)
             response = error_response(self.dialect, VendorError("internal", "Internal error encountered."))
         role = (endpoint.op.role or "other") if endpoint is not None else "unmatched"
-        self.runtime.count(self.dialect.name, role, response.status_code)
+        counter = (self.dialect.name, role, response.status_code)
+        requests = self.runtime.requests
+        requests[counter] = requests.get(counter, 0) + 1
         try:
             await response(scope, receive, send)
         finally:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from mockserver.call import PUBLIC_OWNER, Call
+from mockserver.call import Call
 from mockserver.errors import VendorError
 from mockserver.faults import NO_FAULT, Decision, FaultError, FaultRule, parse_compact
 from mockserver.responses import FaultyResponse
@@ -57,8 +57,11 @@ class Endpoint:
         self.hop_slots = op.credentials or (dialect.create.credentials if op.role == "download" else ())
 
     async def handle(self, call: Call) -> Response:
-        call.header_faults = self.header_faults(call)
-        call.owner = await self.authenticate(call)
+        if "x-mock-fault" in call.headers:
+            call.header_faults = self.header_faults(call)
+        key = self.key_of(call)
+        if key is not None:
+            call.owner = (self.runtime.owners or await self.runtime.load_owners()).of(key)
         body = await self.read_body(call) if self.validator.takes_body else b""
         call.parsed = parsed = self.validator.validate(call.path_params, call.query, call.headers, body)
         if parsed.violations:
@@ -67,19 +70,16 @@ class Endpoint:
                 "invalid_request", f"Request contains {len(parsed.violations)} invalid argument(s): {listed}", parsed.violations
             )
         response = await self.handler(self, call)
-        return FaultyResponse.wrap(response, call.fault)
+        return response if call.fault is NO_FAULT else FaultyResponse.wrap(response, call.fault)
 
     def header_faults(self, call: Call) -> list[FaultRule]:
-        raw = call.headers.get("x-mock-fault")
-        if not raw:
-            return []
         try:
-            return parse_compact(raw, "X-Mock-Fault")
+            return parse_compact(call.headers["x-mock-fault"], "X-Mock-Fault") if call.headers["x-mock-fault"] else []
         except FaultError as exc:
             raise VendorError("invalid_request", str(exc)) from None
 
-    async def authenticate(self, call: Call) -> str:
-        """The owner digest of the caller's key, or the public owner where no key is asked for."""
+    def key_of(self, call: Call) -> str | None:
+        """The caller's key, or None where the operation asks for none; refused keys raise."""
         slots = self.op.credentials
         if self.op.role == "download":
             call.hop = call.query.get(HOP)
@@ -88,7 +88,7 @@ class Endpoint:
                 # wants the key again; the download handler verifies the signature itself.
                 slots = self.hop_slots if call.hop.startswith("k") else ()
         if not slots:
-            return PUBLIC_OWNER
+            return None
         key = read_key(slots, call)
         if key is None:
             raise VendorError(
@@ -97,7 +97,7 @@ class Endpoint:
         allowed = self.runtime.config.api_keys
         if allowed and key not in allowed:
             raise VendorError("invalid_key", "API key not valid. Please pass a valid API key.")
-        return await self.runtime.owner_of(key)
+        return key
 
     async def read_body(self, call: Call) -> bytes:
         limit = self.runtime.config.max_body_bytes

@@ -34,7 +34,7 @@ class Runtime:
     faults: FaultInjector = field(default_factory=FaultInjector)
     requests: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (dialect, operation, status) -> count
     _signer: Signer | None = None
-    _owners: Owners | None = None
+    owners: Owners | None = None  # key -> owner digests, once the salt is loaded (load_owners)
 
     def __post_init__(self) -> None:
         seed = self.config.fault_seed if self.config.fault_seed is not None else self.config.seed
@@ -55,11 +55,15 @@ class Runtime:
             self._signer = Signer(secret)
         return self._signer
 
+    async def load_owners(self) -> Owners:
+        """Key -> owner digests; the salt is drawn once and shared through a shared store."""
+        if self.owners is None:
+            self.owners = Owners(await self.store.shared_secret("owner-salt", secrets.token_bytes(32)))
+        return self.owners
+
     async def owner_of(self, key: str) -> str:
-        """The owner digest of ``key`` (its salt is drawn once and shared through a shared store)."""
-        if self._owners is None:
-            self._owners = Owners(await self.store.shared_secret("owner-salt", secrets.token_bytes(32)))
-        return self._owners.of(key)
+        """The owner digest of ``key``."""
+        return (self.owners or await self.load_owners()).of(key)
 
     async def now(self) -> float:
         """The clock's time. With a shared store, the virtual clock's offset is read from

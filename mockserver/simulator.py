@@ -117,12 +117,13 @@ _LAZY: dict[str, Provider] = {
     **_times("finished", lambda r, s: _finished(s)),
     **_times("expires", lambda r, s: None),
     "request_id": lambda sim, r, s, b, c: uuid.uuid4().hex,
+    "input": lambda sim, r, s, b, c: _Inputs(r.inputs, sim.declared_inputs),
     "source": lambda sim, r, s, b, c: None,
     "videos": lambda sim, r, s, b, c: sim.videos(r, c, b) if s.state == "succeeded" else [],
     "filter": lambda sim, r, s, b, c: sim.filter_fields(r),
 }
 # Names every context gets at once (see Simulator.context).
-_EAGER = frozenset({"id", "name", "token", "model", "vars", "input", "state", "progress", "base_url", "error"})
+_EAGER = frozenset({"id", "name", "token", "model", "vars", "state", "progress", "base_url", "error"})
 if _EAGER | set(_LAZY) != set(OPERATION.fields) or _EAGER & set(_LAZY):  # pragma: no cover - a broken checkout
     raise ImportError(
         f"the simulator's context providers disagree with videogen.context.OPERATION: {sorted(_EAGER ^ set(OPERATION.fields) ^ set(_LAZY))}"
@@ -138,7 +139,7 @@ class Simulator:
         self.time_scale = time_scale
         self.fps = int(dialect.defaults.get("fps", 24))
         input_shape = dialect.context.fields["input"]
-        self.declared_inputs = frozenset(getattr(input_shape, "fields", ()))
+        self.declared_inputs: frozenset[str] = frozenset(getattr(input_shape, "fields", ()))
         self._identities: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
         self._bodies: dict[tuple[str, str, Snapshot, str], bytes] = {}  # (operation, token, snapshot, base_url) -> poll answer
@@ -247,7 +248,6 @@ class Simulator:
             token=record.token,
             model=record.model,
             vars=record.vars,
-            input=_Inputs(record.inputs, self.declared_inputs),
             state=snap.state,
             progress=snap.progress,
             base_url=base_url,

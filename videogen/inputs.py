@@ -114,6 +114,11 @@ class Input:
     into: tuple[str, ...] = ()
     mapping: Mapping[str, Any] | None = None
     as_type: str | None = None
+    plain: bool = field(init=False)  # no transform: the value is what the source holds
+
+    def __post_init__(self) -> None:
+        plain = not (self.select or self.at or self.flags or self.split or self.mapping is not None or self.as_type)
+        object.__setattr__(self, "plain", plain)
 
     @property
     def produces(self) -> tuple[str, ...]:
@@ -179,8 +184,15 @@ class InputReader:
     def read(self, request: Request) -> dict[str, Any]:
         """Every declared input the request carries (null counts as absent), transformed."""
         out: dict[str, Any] = {}
+        body = request.body
         for inp in self.inputs:
-            inp.read(request, out)
+            if inp.plain:  # most inputs: one place, no transform (read here, on every create)
+                pointer = inp.source.pointer
+                value = pointer.get(body) if pointer is not None else inp.source.read(request)
+                if value is not MISSING and value is not None:
+                    out[inp.name] = value
+            else:
+                inp.read(request, out)
         return out
 
     def source_of(self, name: str) -> Source | None:

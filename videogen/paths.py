@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 __all__ = ["Match", "PathTemplate", "Route", "Router", "fill"]
@@ -47,26 +47,29 @@ def quote_segment(text: str) -> str:
 class PathTemplate:
     """One OpenAPI path template, compiled."""
 
-    __slots__ = ("names", "regex", "text")
+    __slots__ = ("named", "names", "regex", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.names = tuple(m.group(1) for m in _PARAM.finditer(text))
+        # Groups carry the parameter names when Python allows them as group names (the common
+        # case: groupdict() is the answer); otherwise they are numbered and mapped back.
+        self.named = all(name.isidentifier() for name in self.names) and len(set(self.names)) == len(self.names)
         pattern, pos = "", 0
-        names: list[str] = []
-        for m in _PARAM.finditer(text):
-            pattern += re.escape(text[pos : m.start()]) + f"(?P<p{len(names)}>[^/]+)"
-            names.append(m.group(1))
+        for i, m in enumerate(_PARAM.finditer(text)):
+            group = m.group(1) if self.named else f"p{i}"
+            pattern += re.escape(text[pos : m.start()]) + f"(?P<{group}>[^/]+)"
             pos = m.end()
         # DOTALL: an id holding a newline must still reach the dialect, to get the vendor's own 404.
         self.regex = re.compile(pattern + re.escape(text[pos:]), re.DOTALL)
-        self.names = tuple(names)
+
+    def params(self, m: re.Match[str]) -> dict[str, str]:
+        return m.groupdict() if self.named else dict(zip(self.names, m.groups(), strict=True))
 
     def match(self, path: str) -> dict[str, str] | None:
         """The path parameters when ``path`` matches the whole template, else None."""
         m = self.regex.fullmatch(path)
-        if m is None:
-            return None
-        return dict(zip(self.names, m.groups(), strict=True))
+        return None if m is None else self.params(m)
 
     def expand(self, values: Mapping[str, object], *, encode: bool = False) -> str:
         return fill(self.text, values, encode=quote_segment if encode else None)
@@ -88,8 +91,9 @@ class Route(Generic[T]):
     target: T
 
 
-@dataclass(frozen=True, slots=True)
-class Routed(Generic[T]):
+class Routed(NamedTuple, Generic[T]):
+    """What a request routes to (a tuple: one is made per request)."""
+
     match: Match
     target: T | None = None
     params: dict[str, str] | None = None
@@ -112,12 +116,12 @@ class Router(Generic[T]):
     def match(self, method: str, path: str) -> Routed[T]:
         allow: list[str] = []
         for compiled, methods in self._paths.values():
-            params = compiled.match(path)
-            if params is None:
+            m = compiled.regex.fullmatch(path)
+            if m is None:
                 continue
             target = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
             if target is not None:
-                return Routed(Match.FULL, target, params)
+                return Routed(Match.FULL, target, compiled.params(m))
             allow.extend(methods)
         if allow:
             return Routed(Match.PARTIAL, allow=tuple(sorted({*allow, *(["HEAD"] if "GET" in allow else [])})))

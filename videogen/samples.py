@@ -95,7 +95,7 @@ def sample_context(dialect: Dialect, state: str) -> dict[str, Any]:
         "base_url": f"http://127.0.0.1:8000/{dialect.name}",
         "request_id": "sample-request-id",
         **times,
-        "source": {"id": ident["id"], "name": ident["name"], "token": SAMPLE_TOKEN},
+        "source": None,  # a create that refers to no other operation
         "videos": [_video(dialect, ident, inputs)] if state == "succeeded" else [],
         "error": dict(dialect.failure),
         "filter": {**dialect.filter, "count": inputs["count"]},

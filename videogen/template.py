@@ -32,19 +32,23 @@ _OMIT = object()
 Render = Callable[[Mapping[str, Any]], Any]
 
 
+_ABSENT = object()
+
+
+def _walk(path: tuple[str, ...], ctx: Mapping[str, Any]) -> Any:
+    """The value at ``path``, or ``_ABSENT`` when a step does not exist (or hits null)."""
+    node: Any = ctx
+    for step in path:
+        try:
+            node = node[int(step)] if isinstance(node, list) else node[step]
+        except (KeyError, TypeError, IndexError, ValueError):
+            return _ABSENT
+    return node
+
+
 def _lookup(path: tuple[str, ...], where: str, *, optional: bool = False) -> Render:
     if optional:  # "{a.b?}": null when anything on the way is missing or null
-
-        def get_or_none(ctx: Mapping[str, Any]) -> Any:
-            node: Any = ctx
-            for step in path:
-                try:
-                    node = node[int(step)] if isinstance(node, list) else node[step]
-                except (KeyError, TypeError, IndexError, ValueError):
-                    return None
-            return node
-
-        return get_or_none
+        return lambda ctx: None if (v := _walk(path, ctx)) is _ABSENT else v
     if len(path) == 1:  # the common case, without the loop
         (key,) = path
 
@@ -57,13 +61,10 @@ def _lookup(path: tuple[str, ...], where: str, *, optional: bool = False) -> Ren
         return get_one
 
     def get(ctx: Mapping[str, Any]) -> Any:
-        node: Any = ctx
-        for step in path:
-            try:
-                node = node[int(step)] if isinstance(node, list) else node[step]
-            except (KeyError, TypeError, IndexError, ValueError):
-                raise TemplateError(f"{where}: no value for {{{'.'.join(path)}}}") from None
-        return node
+        value = _walk(path, ctx)
+        if value is _ABSENT:
+            raise TemplateError(f"{where}: no value for {{{'.'.join(path)}}}")
+        return value
 
     return get
 
@@ -184,7 +185,7 @@ def _compile_each(node: dict[str, Any], where: str, paths: set[tuple[str, ...]],
     item = _compile_dict(body, f"{where}/$each", paths, {**bound, var: (*walked, "*", *steps[1:]) if walked else steps})
 
     def render(ctx: Mapping[str, Any]) -> list[Any]:
-        return [item(_Bound(ctx, var, element)) for element in items(ctx)]
+        return [item(_Bound(ctx, var, element)) for element in items(ctx) or ()]  # a missing list is empty
 
     return render
 

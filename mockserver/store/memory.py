@@ -28,7 +28,7 @@ class MemoryStore:
     async def insert(self, record: OperationRecord) -> bool:
         if record.token in self._records:
             return False
-        await self.put(record)
+        self._records[record.token] = memoryview(record.to_row()).tobytes()
         return True
 
     async def get(self, token: str) -> OperationRecord | None:

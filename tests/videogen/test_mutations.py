@@ -56,7 +56,7 @@ def _templates(node: Any, at: tuple[Any, ...], root: tuple[Any, ...]) -> Iterato
 
 
 def _source(text: str) -> str:
-    return text + "x" if not text.endswith("/") else text + "x"
+    return text + "x"  # path:NAMEx, body:/a/bx
 
 
 def _operation_blocks(document: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
