@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +30,7 @@ from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
 from mockserver.control import control_router
 from mockserver.dialect_app import DialectApp
+from mockserver.responses import JSONBytes
 from mockserver.runtime import Runtime
 from mockserver.store import MemoryStore, Store
 from videogen.dialect import Dialect, load_dialects
@@ -126,13 +126,9 @@ class MockApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
 def _index(runtime: Runtime) -> Any:
     async def index(request: Request) -> Response:
-        return _json(
+        return JSONBytes.of(
             {
                 "service": "videogen-mock",
                 "dialects": {
@@ -153,6 +149,6 @@ def _openapi(dialect: Dialect, config: MockConfig) -> Any:
         base = config.public_url.rstrip("/") if config.public_url else str(request.base_url).rstrip("/")
         served = dict(document)
         served["servers"] = [{"url": f"{base}/{dialect.name}", "description": "videogen-mock"}]
-        return _json(served)
+        return JSONBytes.of(served)
 
     return openapi

@@ -21,6 +21,7 @@ from starlette.routing import Route, Router
 from mockserver.faults import KINDS, FaultError, FaultRule
 from mockserver.lifecycle import state_at
 from mockserver.record import OperationRecord
+from mockserver.responses import JSONBytes
 from mockserver.runtime import Runtime
 from videogen.coercion import is_digits
 from videogen.dialect import YAML_LOADER
@@ -32,12 +33,8 @@ CONTROL_SPEC: dict[str, Any] = yaml.load((Path(__file__).parent / "control.yaml"
 _LOOPBACK = ("127.", "::1", "localhost", "testclient")
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
 def _error(status: int, message: str) -> Response:
-    return _json({"error": {"code": status, "message": message}}, status)
+    return JSONBytes.of({"error": {"code": status, "message": message}}, status)
 
 
 def summary(runtime: Runtime, record: OperationRecord, now: float) -> dict[str, Any]:
@@ -112,10 +109,10 @@ def control_router(runtime: Runtime) -> Router:
         return endpoint
 
     async def openapi(request: Request) -> Response:
-        return _json(CONTROL_SPEC)
+        return JSONBytes.of(CONTROL_SPEC)
 
     async def health(request: Request) -> Response:
-        return _json(
+        return JSONBytes.of(
             {
                 "status": "ok",
                 "dialects": sorted(runtime.dialects),
@@ -144,13 +141,13 @@ def control_router(runtime: Runtime) -> Router:
         items = [summary(runtime, r, now) for r in records]
         if state is not None:
             items = [i for i in items if i["state"] == state]
-        return _json({"operations": items, "now": now})
+        return JSONBytes.of({"operations": items, "now": now})
 
     async def get_operation(request: Request) -> Response:
         record = await runtime.store.get(request.path_params["token"])
         if record is None:
             return _error(404, f"no operation with token {request.path_params['token']!r}")
-        return _json(summary(runtime, record, await runtime.now()))
+        return JSONBytes.of(summary(runtime, record, await runtime.now()))
 
     async def force_state(request: Request) -> Response:
         body, problem = await body_of(request)
@@ -169,7 +166,7 @@ def control_router(runtime: Runtime) -> Router:
         now = await runtime.now()
         current = state_at(record, now).state
         if current == target:
-            return _json(summary(runtime, record, now))
+            return JSONBytes.of(summary(runtime, record, now))
         if current in TERMINAL or ORDER[target] < ORDER[current]:
             return _error(409, f"operation is {current}; states only move forward (queued -> running -> {'|'.join(sorted(TERMINAL))})")
         if target == "running":
@@ -178,10 +175,10 @@ def control_router(runtime: Runtime) -> Router:
         else:
             record.forced_state, record.forced_at = target, now
         await runtime.store.put(record)
-        return _json(summary(runtime, record, now))
+        return JSONBytes.of(summary(runtime, record, now))
 
     async def clock(request: Request) -> Response:
-        return _json({"now": await runtime.now()})
+        return JSONBytes.of({"now": await runtime.now()})
 
     async def advance(request: Request) -> Response:
         body, problem = await body_of(request)
@@ -192,16 +189,16 @@ def control_router(runtime: Runtime) -> Router:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10 * 365 * 86400:
             return _error(400, f"'seconds' must be a number from 0 to 315360000; got {seconds!r}")
         await runtime.advance_clock(float(seconds))
-        return _json({"now": await runtime.now()})
+        return JSONBytes.of({"now": await runtime.now()})
 
     async def reset(request: Request) -> Response:
         deleted = await runtime.store.count()
         await runtime.store.clear()
-        return _json({"deleted": deleted})
+        return JSONBytes.of({"deleted": deleted})
 
     async def get_faults(request: Request) -> Response:
         faults = runtime.faults
-        return _json({"seed": faults.seed, "faults": [r.to_dict() for r in faults.rules], "kinds": KINDS})
+        return JSONBytes.of({"seed": faults.seed, "faults": [r.to_dict() for r in faults.rules], "kinds": KINDS})
 
     async def put_faults(request: Request) -> Response:
         body, problem = await body_of(request)
