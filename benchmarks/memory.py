@@ -50,7 +50,7 @@ async def _measure(operations: int) -> dict[str, Any]:
             headers={"x-goog-api-key": "memory-key"},
         )
         r.raise_for_status()
-    template = (await runtime.store.list(limit=1))[0]
+    template = (await runtime.store.page(limit=1))[0]
     store = MemoryStore()
     # the records to store are made first, so only what the store keeps is counted
     batch = 100_000

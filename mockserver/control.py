@@ -134,7 +134,7 @@ def control_router(runtime: Runtime) -> Router:
             return _error(400, f"unknown state {state!r}; expected one of: {', '.join(STATES)}")
         key = request.query_params.get("api_key")
         now = await runtime.now()
-        records = await runtime.store.list(dialect, int(limit_raw))
+        records = await runtime.store.page(dialect=dialect, limit=int(limit_raw))
         if key is not None:
             owner = await runtime.owner_of(key)
             records = [r for r in records if r.owner == owner]
@@ -227,7 +227,7 @@ def control_router(runtime: Runtime) -> Router:
     async def metrics(request: Request) -> Response:
         now = await runtime.now()
         by_state: dict[tuple[str, str], int] = {}
-        for record in await runtime.store.list(None, 10_000_000):
+        for record in await runtime.store.page(limit=10_000_000):
             key = (record.dialect, state_at(record, now).state)
             by_state[key] = by_state.get(key, 0) + 1
         return Response(render_metrics(runtime.requests, by_state), media_type="text/plain; version=0.0.4; charset=utf-8")

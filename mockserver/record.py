@@ -29,6 +29,10 @@ class OperationRecord:
     inputs: dict[str, Any] = field(default_factory=dict)
     forced_state: str | None = None
     forced_at: float | None = None
+    deleted_at: float | None = None  # a delete tombstone: unknown to every read from then on
+    source: str | None = None  # the token of the operation this one was made from (remix, extend)
+    callback: str | None = None  # the URL the client asked events to be sent to
+    events: list[str] | None = None  # the event names the client asked for (None: all)
 
     def to_json(self) -> bytes:
         # orjson serialises a dataclass itself, field by field, without asdict's deep copy.
@@ -59,6 +63,10 @@ class OperationRecord:
                 self.inputs,
                 self.forced_state,
                 self.forced_at,
+                self.deleted_at,
+                self.source,
+                self.callback,
+                self.events,
             ]
         )
 

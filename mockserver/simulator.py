@@ -316,6 +316,6 @@ class Simulator:
         return body
 
     def render(self, op: Operation, ctx: dict[str, Any]) -> Any:
-        template = op.state_responses[ctx["state"]] if op.role == "poll" else op.create_response
+        template = op.state_responses[ctx["state"]] if op.role == "poll" else op.response
         assert template is not None
         return template.render(ctx)

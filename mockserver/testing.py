@@ -100,7 +100,7 @@ class _Harness:
     def records(self, dialect: str | None = None) -> list[OperationRecord]:
         import asyncio
 
-        return asyncio.run(self.runtime.store.list(dialect, 100_000))
+        return asyncio.run(self.runtime.store.page(dialect=dialect, limit=100_000))
 
 
 class MockVideoAPI(_Harness):

@@ -23,12 +23,16 @@ from videogen.dialect import (
     YAML_LOADER,
     Dialect,
     ErrorKind,
+    Event,
+    FileRule,
     IdentityTemplate,
     Lifecycle,
     Operation,
+    Page,
     ReadModel,
     ResponseSpec,
     StateRule,
+    WebhookConfig,
 )
 from videogen.errors import SpecError, TemplateError
 from videogen.extension import check_extensions
@@ -70,6 +74,25 @@ def build(path: Path) -> Dialect:
     return dialect
 
 
+_EXPRESSION = re.compile(r"^\{\$request\.(?:body#(?P<body>/.*)|query\.(?P<query>.+)|header\.(?P<header>.+))\}$")
+_MULTIPART = "multipart/form-data"
+_JSON = "application/json"
+
+
+def expression_source(expression: str, source: str, where: str) -> Source:
+    """The request place an OpenAPI runtime expression names: ``{$request.body#/callback_url}``."""
+    m = _EXPRESSION.match(expression)
+    if m is None:
+        raise SpecError(
+            source, where, f"a callback URL must be a runtime expression such as '{{$request.body#/callback_url}}', got {expression!r}"
+        )
+    if m.group("body") is not None:
+        return Source.parse(f"body:{m.group('body')}", source, where)
+    if m.group("query") is not None:
+        return Source.parse(f"query:{m.group('query')}", source, where)
+    return Source.parse(f"header:{m.group('header')}", source, where)
+
+
 class _Builder:
     def __init__(self, path: Path, document: dict[str, Any], resolved: dict[str, Any]) -> None:
         self.path = path
@@ -83,6 +106,12 @@ class _Builder:
         try:
             return compile_template(node, where)
         except TemplateError as exc:
+            raise SpecError(self.source, where, str(exc)) from None
+
+    def pointer(self, text: str, where: str) -> Pointer:
+        try:
+            return Pointer.parse(text)
+        except ValueError as exc:
             raise SpecError(self.source, where, str(exc)) from None
 
     def build(self) -> Dialect:
@@ -111,9 +140,10 @@ class _Builder:
         input_names.discard("model")
         context = with_fields(OPERATION, vars=Fields(leaves(*var_names)), input=Fields(leaves(*input_names)))
         secret = {slot.name.lower() for slot in slots_for(self.schemes, self.schemes)}
-        failed = x.get("outcomes", {}).get("failed", {})
-        filtered = x.get("outcomes", {}).get("filtered", {})
+        outcomes = x.get("outcomes", {})
+        failed, filtered = outcomes.get("failed", {}), outcomes.get("filtered", {})
         reasons = list(filtered.get("reasons", ["The request was blocked by the safety filter."]))
+        hooks = x.get("webhooks", {})
         return Dialect(
             name=self.path.stem,
             path=self.path,
@@ -124,15 +154,17 @@ class _Builder:
             id_template=id_template,
             name_template=name_template,
             identity_defaults={k: str(v) for k, v in ident.get("defaults", {}).items()},
-            file_template=IdentityTemplate(ident["file"], self.source, "/x-videogen/identity/file"),
+            file_template=IdentityTemplate(ident.get("file", "{token}v{index}"), self.source, "/x-videogen/identity/file"),
             result_url=self.template(x["result_url"], "/x-videogen/result_url") if "result_url" in x else None,
             lifecycle=Lifecycle(
                 float(lc["queued_s"]),
                 float(lc["running_s"]),
                 {m: {k: float(v) for k, v in o.items()} for m, o in lc.get("models", {}).items()},
+                float(lc["result_ttl_s"]) if "result_ttl_s" in lc else None,
+                str(lc.get("expired", "not_found")),
             ),
             defaults=defaults,
-            outcomes=dict(x.get("outcomes", {})),
+            outcomes=dict(outcomes),
             failure={
                 "code": failed.get("code", 500),
                 "reason": failed.get("reason", ""),
@@ -154,7 +186,19 @@ class _Builder:
             context=context,
             secret_names=frozenset(secret),
             states=tuple(s for s in STATES if all(s in op.state_responses for op in operations if op.role == "poll")),
+            sizes={res: {ratio: _size(text) for ratio, text in by_ratio.items()} for res, by_ratio in x.get("sizes", {}).items()},
+            webhooks=tuple(self.webhooks()),
+            webhook_config=WebhookConfig(
+                signing=hooks.get("signing", "none"),
+                secret=hooks.get("secret"),
+                attempts=int(hooks.get("attempts", 5)),
+                backoff_s=float(hooks.get("backoff_s", 1.0)),
+                max_backoff_s=float(hooks.get("max_backoff_s", 60.0)),
+                timeout_s=float(hooks.get("timeout_s", 5.0)),
+            ),
         )
+
+    # -- operations ---------------------------------------------------------------------
 
     def operations(self) -> list[Operation]:
         top_security = self.resolved.get("security", [])
@@ -168,8 +212,8 @@ class _Builder:
                 where = f"/paths/{escape(path)}/{method}"
                 params = {(p["in"], p["name"]): p for p in [*shared, *raw.get("parameters", [])]}
                 body = raw.get("requestBody") or {}
-                media = body.get("content", {})
-                schema = media.get("application/json", {}).get("schema") if media else None
+                content = body.get("content") or {}
+                schemas = {media: (c or {}).get("schema") or {} for media, c in content.items() if media in (_JSON, _MULTIPART)}
                 security = tuple(name for req in raw.get("security", top_security) for name in req)
                 for name in security:
                     if name not in self.schemes:
@@ -189,19 +233,36 @@ class _Builder:
                     route=PathTemplate(path),
                     role=None,
                     parameters=tuple(params.values()),
-                    body_schema=schema,
+                    body_schema=schemas.get(_JSON, schemas.get(_MULTIPART)),
                     body_required=bool(body.get("required", False)),
                     security=security,
                     credentials=slots_for(security, self.schemes),
                     responses=responses,
                     where=where,
+                    body_schemas=schemas,
+                    files=self.files(content.get(_MULTIPART) or {}, f"{where}/requestBody/content/multipart~1form-data"),
                 )
                 ext = self.document["paths"][path][method].get("x-videogen")
-                out.append(self.with_role(op, ext) if ext else op)
+                out.append(self.with_role(op, ext, raw) if ext else op)
+        return out
+
+    def files(self, media: dict[str, Any], where: str) -> dict[str, FileRule]:
+        """The file parts of a multipart body: properties written as binary strings."""
+        properties = (media.get("schema") or {}).get("properties") or {}
+        encoding = media.get("encoding") or {}
+        out = {}
+        for name, schema in properties.items():
+            if not isinstance(schema, dict) or not (schema.get("format") == "binary" or "contentMediaType" in schema):
+                continue
+            types = str((encoding.get(name) or {}).get("contentType") or schema.get("contentMediaType") or "application/octet-stream")
+            out[name] = FileRule(tuple(t.strip().lower() for t in types.split(",") if t.strip()), schema.get("maxLength"))
         return out
 
     def sources(self, mapping: dict[str, str], where: str) -> dict[str, Source]:
         return {k: Source.parse(v, self.source, f"{where}/{k}") for k, v in mapping.items()}
+
+    def optional_source(self, ext: dict[str, Any], key: str, where: str) -> Source | None:
+        return Source.parse(ext[key], self.source, f"{where}/{key}") if key in ext else None
 
     def aliases(self, raw: list[dict[str, str]], where: str) -> tuple[re.Pattern[str], ...]:
         out = []
@@ -212,64 +273,137 @@ class _Builder:
                 raise SpecError(self.source, f"{where}/{i}/match", f"not a regular expression: {exc}") from None
         return tuple(out)
 
-    def with_role(self, op: Operation, ext: dict[str, Any]) -> Operation:
+    def with_role(self, op: Operation, ext: dict[str, Any], raw: dict[str, Any]) -> Operation:
         role = ext["role"]
         where = f"{op.where}/x-videogen"
         common: dict[str, Any] = {
+            "role": role,
             "vars": self.sources(ext.get("vars", {}), f"{where}/vars"),
             "aliases": self.aliases(ext.get("aliases", []), f"{where}/aliases"),
+            "id_source": self.optional_source(ext, "id", where),
+            "status": int(ext.get("status", 200)),
         }
+        if "response" in ext:
+            common["response"] = self.template(ext["response"], f"{where}/response")
         if role == "create":
             return replace(
                 op,
-                role="create",
                 inputs=compile_inputs(ext["inputs"], self.source, f"{where}/inputs"),
-                create_response=self.template(ext["response"], f"{where}/response"),
-                create_status=int(ext.get("status", 200)),
+                source=self.optional_source(ext, "source", where),
+                inherit=tuple(ext.get("inherit", ())),
+                events_filter=self.optional_source(ext, "events", where),
+                callbacks=tuple(self.callbacks(op, raw)),
                 **common,
             )
         if role == "poll":
             responses = {state: self.template(body, f"{where}/responses/{state}") for state, body in ext["responses"].items()}
+            return replace(op, state_responses=responses, **common)
+        if role == "download":
+            if ("file" in ext) == ("id" in ext):
+                raise SpecError(self.source, where, "a download names its result by 'file' (a file id) or by 'id' (the operation's id)")
             return replace(
-                op, role="poll", id_source=Source.parse(ext["id"], self.source, f"{where}/id"), state_responses=responses, **common
+                op,
+                file_source=self.optional_source(ext, "file", where),
+                variant_source=self.optional_source(ext, "variant", where),
+                variants=dict(ext.get("variants", {"video": "video/mp4"})),
+                **common,
             )
-        return replace(op, role="download", file_source=Source.parse(ext["file"], self.source, f"{where}/file"), **common)
+        if role == "list":
+            page = ext["page"]
+            at = f"{where}/page"
+            return replace(
+                op,
+                page=Page(
+                    style=page["style"],
+                    limit=Source.parse(page["limit"], self.source, f"{at}/limit"),
+                    after=self.optional_source(page, "after", at),
+                    offset=self.optional_source(page, "offset", at),
+                    page=self.optional_source(page, "page", at),
+                    order=self.optional_source(page, "order", at),
+                    default_limit=int(page.get("default_limit", 20)),
+                    max_limit=int(page.get("max_limit", 100)),
+                    default_order=page.get("default_order", "desc"),
+                ),
+                item_operation=ext["item"],
+                items=self.pointer(ext["items"], f"{where}/items"),
+                item_id=self.pointer(ext["item_id"], f"{where}/item_id"),
+                **common,
+            )
+        if role in ("delete", "cancel"):
+            defaults = (
+                {"pending": "delete", "finished": "delete"}
+                if role == "delete"
+                else {"pending": "cancel", "finished": "error:invalid_request"}
+            )
+            return replace(op, effects={**defaults, **ext.get("effects", {})}, **common)
+        return replace(op, **common)  # static
+
+    def event(self, key: str, block: dict[str, Any], url: Source | None, where: str) -> Event:
+        return Event(
+            key=key,
+            name=str(block.get("name", key)),
+            on=tuple(block["on"]),
+            body=self.template(block["body"], f"{where}/body"),
+            url=url,
+            where=where,
+        )
+
+    def callbacks(self, op: Operation, raw: dict[str, Any]) -> list[Event]:
+        out = []
+        for name, callback in (raw.get("callbacks") or {}).items():
+            for expression, item in (callback or {}).items():
+                for verb, target in (item or {}).items():
+                    block = (target or {}).get("x-videogen") if isinstance(target, dict) else None
+                    if block is None:
+                        continue
+                    where = f"{op.where}/callbacks/{escape(name)}/{escape(expression)}/{verb}"
+                    url = expression_source(expression, self.source, f"{op.where}/callbacks/{escape(name)}")
+                    out.append(self.event(f"{op.operation_id}/callbacks/{name}", block, url, f"{where}/x-videogen"))
+        return out
+
+    def webhooks(self) -> list[Event]:
+        out = []
+        for name, item in (self.resolved.get("webhooks") or {}).items():
+            for verb, target in (item or {}).items():
+                block = (target or {}).get("x-videogen") if isinstance(target, dict) else None
+                if block is not None:
+                    out.append(self.event(f"webhooks/{name}/{verb}", block, None, f"/webhooks/{escape(name)}/{verb}/x-videogen"))
+        return out
+
+    # -- the client's half ---------------------------------------------------------------
 
     def read_model(self) -> ReadModel:
         r = self.x["read"]
         where = "/x-videogen/read"
-
-        def ptr(text: str, at: str) -> Pointer:
-            try:
-                return Pointer.parse(text)
-            except ValueError as exc:
-                raise SpecError(self.source, f"{where}/{at}", str(exc)) from None
-
         rules = tuple(
             StateRule(
                 rule["state"],
-                tuple((ptr(k, f"states/{i}/when/{escape(k)}"), v) for k, v in rule["when"].items()),
+                tuple((self.pointer(k, f"{where}/states/{i}/when/{escape(k)}"), v) for k, v in rule["when"].items()),
                 f"{where}/states/{i}",
             )
             for i, rule in enumerate(r["states"])
         )
         result = r["result"]
         poll = r["poll"]
+        if "results" not in r and "route" not in result:
+            raise SpecError(self.source, where, "say where results are: 'results' (a pointer into the poll answer) or result.route")
         example, example_op = self.find_example(r["example"]) if "example" in r else (None, None)
         return ReadModel(
-            handle=ptr(r["handle"], "handle"),
+            handle=self.pointer(r["handle"], f"{where}/handle"),
             poll_method=poll["method"].upper(),
             poll_path=poll["path"],
             poll_query=dict(poll.get("query", {})),
             poll_body=poll.get("body"),
-            echo=ptr(r["echo"], "echo") if "echo" in r else None,
+            echo=self.pointer(r["echo"], f"{where}/echo") if "echo" in r else None,
             states=rules,
-            results=ptr(r["results"], "results"),
-            result_url=ptr(result["url"], "result/url") if "url" in result else None,
-            result_base64=ptr(result["base64"], "result/base64") if "base64" in result else None,
-            error=ptr(r["error"], "error"),
+            results=self.pointer(r["results"], f"{where}/results") if "results" in r else None,
+            result_url=self.pointer(result["url"], f"{where}/result/url") if "url" in result else None,
+            result_base64=self.pointer(result["base64"], f"{where}/result/base64") if "base64" in result else None,
+            error=self.pointer(r["error"], f"{where}/error"),
             example=example,
             example_operation=example_op,
+            result_route=result.get("route"),
+            result_query=dict(result.get("query", {})),
         )
 
     def find_example(self, name: str) -> tuple[Any, str]:
@@ -281,3 +415,8 @@ class _Builder:
                     if name in media.get("examples", {}):
                         return media["examples"][name]["value"], str(op_item[method].get("operationId", f"{method} {path}"))
         raise SpecError(self.source, "/x-videogen/read/example", f"no request example named {name!r}")
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from videogen.context import ERROR, ERROR_DETAILS, IDENTITY, RESULT_URL, Fields, Shape, leaves, problem, with_fields
+from videogen.context import ERROR, ERROR_DETAILS, EVENT, IDENTITY, LIST, RESULT_URL, STATIC, Fields, Shape, leaves, problem, with_fields
 from videogen.dialect import Dialect, Operation
 from videogen.errors import SpecError, TemplateError
 from videogen.inputs import Source
+from videogen.paths import fill
 from videogen.reading import matching_rule, poll_request, results_of, well_formed_error
 from videogen.samples import sample_context, sample_identity
 from videogen.states import STATES, reads_as
@@ -88,6 +89,9 @@ class _Checker:
         for op in self.d.operations:
             self.sources(op)
             self.aliases(op)
+            self.role_parts(op)
+        self.kinds()
+        self.events()
         self.lifecycle()
         self.read_pointers()
 
@@ -114,12 +118,15 @@ class _Checker:
         self.names(d.error_body, with_fields(ERROR, kind=Fields(leaves("name", "code", "reason", *extra))), "/x-videogen/errors/body")
         if d.error_details is not None:
             self.names(d.error_details, ERROR_DETAILS, "/x-videogen/errors/details")
+        shapes = {"list": LIST, "static": STATIC}
         for op in d.operations:
             where = f"{op.where}/x-videogen"
-            if op.create_response is not None:
-                self.names(op.create_response, d.context, f"{where}/response")
+            if op.response is not None:
+                self.names(op.response, shapes.get(op.role or "", d.context), f"{where}/response")
             for state, template in op.state_responses.items():
                 self.names(template, d.context, f"{where}/responses/{state}")
+        for event in d.events:
+            self.names(event.body, with_fields(d.context, event=EVENT), f"{event.where}/body")
 
     # -- sources ----------------------------------------------------------------------
 
@@ -141,11 +148,71 @@ class _Checker:
             self.check_source(op, src, f"{where}/vars/{name}")
         if op.inputs is not None:
             for inp in op.inputs.inputs:
-                self.check_source(op, inp.source, inp.where if isinstance(inp.where, str) else where)
-        if op.id_source is not None:
-            self.check_source(op, op.id_source, f"{where}/id")
-        if op.file_source is not None:
-            self.check_source(op, op.file_source, f"{where}/file")
+                self.check_source(op, inp.source, inp.where)
+        named = {"id": op.id_source, "file": op.file_source, "source": op.source, "events": op.events_filter, "variant": op.variant_source}
+        for key, maybe in named.items():
+            if maybe is not None:
+                self.check_source(op, maybe, f"{where}/{key}")
+        if op.page is not None:
+            for key in ("limit", "after", "offset", "page", "order"):
+                paged: Source | None = getattr(op.page, key)
+                if paged is not None:
+                    self.check_source(op, paged, f"{where}/page/{key}")
+        for event in op.callbacks:
+            assert event.url is not None
+            self.check_source(op, event.url, event.where.rsplit("/", 3)[0])
+
+    def role_parts(self, op: Operation) -> None:
+        """What each role refers to exists: the model, inherited inputs, the listed items' poll, variants."""
+        d, where = self.d, f"{op.where}/x-videogen"
+        if op.role == "create":
+            assert op.inputs is not None
+            model = op.inputs.source_of("model")
+            if model is None and "model" not in d.defaults:
+                raise self.fail(f"{where}/inputs", "say where 'model' comes from: an input named model, or x-videogen defaults.model")
+            unknown = set(op.inherit) - op.inputs.names
+            if unknown:
+                raise self.fail(f"{where}/inherit", f"only inputs can be inherited; {sorted(unknown)} are not inputs of this create")
+            if op.inherit and op.source is None:
+                raise self.fail(f"{where}/inherit", "inherits from nothing: name the existing operation with 'source'")
+        if op.role == "list":
+            polls = {p.operation_id for p in d.by_role("poll")}
+            if op.item_operation not in polls:
+                raise self.fail(
+                    f"{where}/item", f"{op.item_operation!r} is not the operationId of a poll (polls: {', '.join(sorted(polls))})"
+                )
+            assert op.page is not None
+            needed = {"cursor": "after", "offset": "offset", "page": "page"}[op.page.style]
+            if getattr(op.page, needed) is None:
+                raise self.fail(f"{where}/page", f"a {op.page.style} page needs '{needed}': where the request says it")
+        if op.role == "download" and op.variant_source is not None and len(op.variants) < 2:
+            raise self.fail(f"{where}/variants", "a download with a variant parameter declares its variants and their media types")
+
+    def kinds(self) -> None:
+        """Every error kind a role or the lifecycle names is declared in /x-videogen/errors/kinds."""
+        d = self.d
+        named = [("/x-videogen/lifecycle/expired", d.lifecycle.expired)]
+        for op in d.operations:
+            for group, effect in op.effects.items():
+                if effect.startswith("error:"):
+                    named.append((f"{op.where}/x-videogen/effects/{group}", effect.removeprefix("error:")))
+        for where, kind in named:
+            if kind not in d.error_kinds:
+                raise self.fail(where, f"error kind {kind!r} is not declared in /x-videogen/errors/kinds")
+        cancels = [op for op in d.operations if "cancel" in op.effects.values()]
+        if cancels and "cancelled" not in d.states:
+            raise self.fail(f"{cancels[0].where}/x-videogen/effects", "cancels operations, but a poll has no 'cancelled' response")
+
+    def events(self) -> None:
+        d = self.d
+        for event in d.events:
+            missing = set(event.on) - set(d.states)
+            if missing:
+                raise self.fail(f"{event.where}/on", f"{sorted(missing)} are states this dialect's polls never show")
+        if d.events and d.webhook_config.signing == "standard-webhooks" and not d.webhook_config.secret:
+            raise self.fail(
+                "/x-videogen/webhooks/secret", "a signed dialect needs a default secret (the mock's; --webhook-secret overrides it)"
+            )
 
     def aliases(self, op: Operation) -> None:
         declared = {p["name"] for p in op.parameters if p["in"] in ("path", "query")}
@@ -168,14 +235,14 @@ class _Checker:
     def read_pointers(self) -> None:
         d, read = self.d, self.d.read
         create = d.create
-        self.pointer(
-            _json_schema(create, create.create_status), read.handle, "/x-videogen/read/handle", f"the answer of {create.operation_id}"
-        )
+        self.pointer(_json_schema(create, create.status), read.handle, "/x-videogen/read/handle", f"the answer of {create.operation_id}")
         for op in d.by_role("poll"):
             schema, what = _json_schema(op), f"the answer of {op.operation_id}"
             if read.echo is not None:
                 self.pointer(schema, read.echo, "/x-videogen/read/echo", what)
             self.pointer(schema, read.error, "/x-videogen/read/error", what)
+            if read.results is None:
+                continue
             results = self.pointer(schema, read.results, "/x-videogen/read/results", what)
             item = results.get("items", results) if results.get("type") == "array" or "items" in results else results
             for key, ptr in (("url", read.result_url), ("base64", read.result_base64)):
@@ -193,8 +260,8 @@ class _Checker:
     def lifecycle(self) -> None:
         d, read = self.d, self.d.read
         create = d.create
-        assert create.create_response is not None
-        answer = self.render(create.create_response, "queued", f"{create.where}/x-videogen/response")
+        assert create.response is not None
+        answer = self.render(create.response, "queued", f"{create.where}/x-videogen/response")
         handle = read.handle.get(answer)
         if not isinstance(handle, str) or not handle:
             raise self.fail(
@@ -205,6 +272,11 @@ class _Checker:
         routed = d.router.match(polled.method, polled.path.partition("?")[0])
         if routed.target is None or routed.target.role != "poll":
             raise self.fail("/x-videogen/read/poll", f"{polled.method} {polled.path} does not reach an operation with role 'poll'")
+        if read.result_route is not None:
+            path = fill(read.result_route, {"handle": handle})
+            routed = d.router.match("GET", path)
+            if routed.target is None or routed.target.role != "download" or routed.target.id_source is None:
+                raise self.fail("/x-videogen/read/result/route", f"GET {path} does not reach a download that takes the operation's id")
         for op in d.by_role("poll"):
             for state in STATES:
                 template = op.state_responses.get(state)
@@ -231,9 +303,10 @@ class _Checker:
         if read.echo is not None and read.echo.get(body) != handle:
             raise self.fail("/x-videogen/read/echo", f"the poll answer ({where}) does not echo the handle at {read.echo.text}")
         if rule.state == "succeeded":
-            refs = results_of(read, body)
+            refs = results_of(read, body, handle=handle)
             if not refs:
-                raise self.fail("/x-videogen/read/results", f"a success ({where}) holds no results at {read.results.text or '/'}")
+                at = read.results.text if read.results is not None else "/"
+                raise self.fail("/x-videogen/read/results", f"a success ({where}) holds no results at {at or '/'}")
             if any(ref.url is None and ref.base64 is None for ref in refs):
                 raise self.fail("/x-videogen/read/result", f"a result in {where} has neither a URL nor bytes where read.result says")
         if rule.state == "failed" and state == "failed" and not well_formed_error(read.error.get(body)):

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 __all__ = [
     "ERROR",
     "ERROR_DETAILS",
+    "EVENT",
     "IDENTITY",
+    "LIST",
     "OPERATION",
     "RESULT_URL",
+    "STATIC",
     "VIDEO",
     "Fields",
     "Items",
@@ -80,6 +83,18 @@ OPERATION = Fields(
         "filter": Fields({**leaves("count", "reason", "code", "message"), "reasons": Leaf(indexable=True)}),
     }
 )
+
+# A list answer: the rendered items and where the page stands.
+LIST = Fields(
+    {
+        **leaves("items", "has_more", "first_id", "last_id", "total", "limit", "offset", "page", "next_page", "order"),
+        **leaves("base_url", "request_id"),
+    }
+)
+# An answer that is the same for every operation (a webhook signing secret, a ping).
+STATIC = Fields(leaves("base_url", "request_id", "webhook_secret"))
+# What an event body reads besides the operation: the event itself.
+EVENT = Fields(leaves("id", "name", "created_s", "created_ms", "created_iso"))
 
 RESULT_URL = Fields({**leaves("base_url", "file", "index", "id", "name", "token", "model"), "vars": Fields()})
 ERROR = Fields({**leaves("code", "message", "reason", "details", "field", "request_id"), "kind": Fields()})

@@ -31,22 +31,26 @@ __all__ = [
     "YAML_LOADER",
     "Dialect",
     "ErrorKind",
+    "Event",
+    "FileRule",
     "IdentityTemplate",
     "Lifecycle",
     "Operation",
+    "Page",
     "ReadModel",
     "ResponseSpec",
     "Role",
     "Source",
     "StateRule",
+    "WebhookConfig",
     "bundled_specs_dir",
     "dialect_paths",
     "load_dialect",
     "load_dialects",
 ]
 
-Role = Literal["create", "poll", "download"]
-ROLES: tuple[Role, ...] = ("create", "poll", "download")
+Role = Literal["create", "poll", "download", "list", "delete", "cancel", "static"]
+ROLES: tuple[Role, ...] = ("create", "poll", "download", "list", "delete", "cancel", "static")
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -103,6 +107,8 @@ class Lifecycle:
     queued_s: float
     running_s: float
     models: dict[str, dict[str, float]]
+    result_ttl_s: float | None = None  # results expire this long after the operation finished
+    expired: str = "not_found"  # the error kind a download of an expired result answers
 
     def durations(self, model: str) -> tuple[float, float]:
         override = self.models.get(model, {})
@@ -127,6 +133,51 @@ class StateRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Event:
+    """An event the dialect sends when an operation enters one of the ``on`` states."""
+
+    key: str  # "webhooks/<name>/post" or "<operationId>/callbacks/<name>"
+    name: str  # the event's own name (``video.completed``), for event filters
+    on: tuple[str, ...]
+    body: Template
+    url: Source | None  # a callback's URL, from the create request; None: an out-of-band webhook
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    signing: Literal["none", "standard-webhooks"] = "none"
+    secret: str | None = None  # the dialect's default secret (--webhook-secret overrides it)
+    attempts: int = 5
+    backoff_s: float = 1.0  # the first retry waits this long, then twice as long each time
+    max_backoff_s: float = 60.0
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """How a list operation pages: by cursor (``after``), by ``offset``, or by ``page`` number."""
+
+    style: Literal["cursor", "offset", "page"]
+    limit: Source
+    after: Source | None = None
+    offset: Source | None = None
+    page: Source | None = None
+    order: Source | None = None
+    default_limit: int = 20
+    max_limit: int = 100
+    default_order: Literal["asc", "desc"] = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRule:
+    """A multipart file part: the media types it may have (by its bytes) and its largest size."""
+
+    media_types: tuple[str, ...]
+    max_bytes: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReadModel:
     """How a client reads this dialect's answers: the conformance kit's half."""
 
@@ -137,12 +188,14 @@ class ReadModel:
     poll_body: Any
     echo: Pointer | None
     states: tuple[StateRule, ...]
-    results: Pointer
+    results: Pointer | None  # None: the operation itself is the one result (read.result.route)
     result_url: Pointer | None
     result_base64: Pointer | None
     error: Pointer
     example: Any
     example_operation: str | None = None  # the operationId whose request example ``example`` is
+    result_route: str | None = None  # results fetched by the handle: "/v1/videos/{handle}/content"
+    result_query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +217,7 @@ class Operation:
     route: PathTemplate
     role: Role | None
     parameters: tuple[dict[str, Any], ...]
-    body_schema: dict[str, Any] | None
+    body_schema: dict[str, Any] | None  # the JSON body's schema (or the multipart form's, when that is the only one)
     body_required: bool
     security: tuple[str, ...]
     credentials: tuple[Slot, ...]  # where the key travels; empty: public
@@ -175,11 +228,28 @@ class Operation:
     vars: dict[str, Source] = field(default_factory=dict)
     id_source: Source | None = None
     file_source: Source | None = None
-    create_response: Template | None = None
-    create_status: int = 200
     state_responses: dict[str, Template] = field(default_factory=dict)
     # other request targets ("path?query") that clients are known to send for this operation
     aliases: tuple[re.Pattern[str], ...] = ()
+    # request bodies by media type ("application/json", "multipart/form-data") and multipart file parts
+    body_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, FileRule] = field(default_factory=dict)
+    # create: an existing operation it refers to (remix), what it takes from it, events asked for
+    source: Source | None = None
+    inherit: tuple[str, ...] = ()
+    events_filter: Source | None = None
+    callbacks: tuple[Event, ...] = ()
+    # download: by the operation's id (id_source) rather than a file id, and its variants
+    variant_source: Source | None = None
+    variants: dict[str, str] = field(default_factory=dict)  # variant -> media type
+    # list, delete, cancel, static
+    page: Page | None = None
+    item_operation: str | None = None  # the poll whose templates render each listed item
+    items: Pointer | None = None  # where a list answer holds its items (for clients)
+    item_id: Pointer | None = None  # an item's handle within it
+    response: Template | None = None
+    status: int = 200
+    effects: dict[str, str] = field(default_factory=dict)  # pending|finished -> cancel|delete|keep|error:KIND
 
     def response_for(self, status: int) -> ResponseSpec | None:
         return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")
@@ -221,12 +291,23 @@ class Dialect:
     context: Fields  # what a create, poll or webhook template may read
     secret_names: frozenset[str]  # lower-case header and query names that carry a key
     states: tuple[str, ...]  # the internal states its polls can show
+    sizes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # resolution -> ratio -> size
+    webhooks: tuple[Event, ...] = ()  # sent to endpoints configured out of band
+    webhook_config: WebhookConfig = field(default_factory=WebhookConfig)
 
     def by_role(self, role: Role) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.role == role)
 
     def error_kind(self, name: str) -> ErrorKind:
         return self.error_kinds[name]
+
+    def operation(self, operation_id: str) -> Operation:
+        return next(op for op in self.operations if op.operation_id == operation_id)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event the dialect can send: its webhooks and its creates' callbacks."""
+        return self.webhooks + tuple(e for op in self.by_role("create") for e in op.callbacks)
 
     @property
     def create(self) -> Operation:

@@ -27,6 +27,7 @@ __all__ = [
     "handle_of",
     "matching_rule",
     "poll_request",
+    "result_route",
     "results_of",
     "well_formed_error",
 ]
@@ -109,8 +110,22 @@ def _pick(pointer: Pointer | None, item: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def results_of(read: ReadModel, body: Any) -> list[ResultRef] | None:
-    """The results a finished operation carries; None when the location holds nothing."""
+def result_route(read: ReadModel, handle: str, base_url: str = "") -> str | None:
+    """Where a result addressed by the operation is fetched (``read.result.route``), or None."""
+    if read.result_route is None:
+        return None
+    url = base_url.rstrip("/") + fill(read.result_route, {"handle": handle})
+    return url + ("?" + urlencode(read.result_query) if read.result_query else "")
+
+
+def results_of(read: ReadModel, body: Any, *, handle: str = "", base_url: str = "") -> list[ResultRef] | None:
+    """The results a finished operation carries; None when the location holds nothing.
+
+    Where results are addressed by the operation (``read.result.route``), there is one,
+    fetched from the route with the handle in it, under ``base_url``."""
+    if read.results is None:
+        url = result_route(read, handle, base_url)
+        return [ResultRef(0, url, None, body)]
     node = read.results.get(body)
     if node is MISSING or node is None:
         return None

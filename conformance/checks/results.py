@@ -33,7 +33,7 @@ def judge_results(session: Session, label: str, *, purpose: str, expect: Expecta
     if purpose == "failure":
         ledger.skipped(Check.LIFECYCLE_FAILURE_ERROR, label, "the target did not fail when asked to (--failure-suffix): nothing to judge")
     refs = results_of(session.read, body) or []
-    where = session.read.results.text or "the body"
+    where = (session.read.results.text or "the body") if session.read.results is not None else "the result route"
     if not refs or (expect.count is not None and len(refs) != expect.count):
         wanted = expect.count if expect.count is not None else "at least 1"
         title = f"a success carries {len(refs)} result(s) at {where}; {wanted} requested"

@@ -35,7 +35,7 @@ async def create(ep: Endpoint, call: Call) -> Response:
         # The answer is rendered before the record is stored, so a render that fails leaves
         # nothing behind its 500. A seeded generator replays its tokens after a restart on a
         # durable store, and two replicas may share a seed: insert never overwrites a record.
-        body = JSONBytes.of(sim.render(ep.op, sim.context(record, sim.snapshot(record, now), base_url)), ep.op.create_status)
+        body = JSONBytes.of(sim.render(ep.op, sim.context(record, sim.snapshot(record, now), base_url)), ep.op.status)
         if await store.insert(record):
             return body
         record.token = sim.new_token()

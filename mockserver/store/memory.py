@@ -2,12 +2,15 @@
 
 Records are kept serialised as compact JSON rows (``OperationRecord.to_row``: about
 300 bytes each instead of a few KB of Python objects), which is what lets one
-process hold a million operations.
+process hold a million operations. Two lists of tokens per dialect and per
+(dialect, owner) keep creation order for paging without decoding a record.
 """
 
 from __future__ import annotations
 
 from mockserver.record import OperationRecord
+from mockserver.store.base import page_of
+from mockserver.store.deliveries import MemoryDeliveries
 
 __all__ = ["MemoryStore"]
 
@@ -16,11 +19,14 @@ class MemoryStore:
     shared = False  # one process only
 
     def __init__(self) -> None:
+        self.deliveries = MemoryDeliveries()
         self._records: dict[str, bytes] = {}
+        self._by_dialect: dict[str, list[str]] = {}
+        self._by_owner: dict[tuple[str, str], list[str]] = {}
         self._clock_offset = 0.0
         self._secrets: dict[str, bytes] = {}
 
-    async def put(self, record: OperationRecord) -> None:
+    def _keep(self, record: OperationRecord) -> None:
         # orjson hands back bytes inside its 4 KB write buffer; copying trims them to their
         # length (about 300 bytes instead of 4 KB per stored operation).
         self._records[record.token] = memoryview(record.to_row()).tobytes()
@@ -28,28 +34,54 @@ class MemoryStore:
     async def insert(self, record: OperationRecord) -> bool:
         if record.token in self._records:
             return False
-        self._records[record.token] = memoryview(record.to_row()).tobytes()
+        self._keep(record)
+        self._by_dialect.setdefault(record.dialect, []).append(record.token)
+        self._by_owner.setdefault((record.dialect, record.owner), []).append(record.token)
         return True
+
+    async def put(self, record: OperationRecord) -> None:
+        if record.token not in self._records:
+            await self.insert(record)
+        else:
+            self._keep(record)
 
     async def get(self, token: str) -> OperationRecord | None:
         data = self._records.get(token)
         return None if data is None else OperationRecord.from_row(data)
 
-    async def list(self, dialect: str | None = None, limit: int = 1000) -> list[OperationRecord]:
-        out: list[OperationRecord] = []
-        for data in self._records.values():  # dicts keep insertion order: creation order
-            record = OperationRecord.from_row(data)
-            if dialect is None or record.dialect == dialect:
-                out.append(record)
-                if len(out) >= limit:
-                    break
-        return out
+    def _tokens(self, dialect: str | None, owner: str | None) -> list[str] | None:
+        if owner is not None:
+            return self._by_owner.get((dialect, owner), []) if dialect is not None else None
+        return self._by_dialect.get(dialect, []) if dialect is not None else None
 
-    async def count(self) -> int:
-        return len(self._records)
+    async def page(
+        self,
+        *,
+        dialect: str | None = None,
+        owner: str | None = None,
+        after: str | None = None,
+        offset: int = 0,
+        limit: int = 1000,
+        newest_first: bool = False,
+    ) -> list[OperationRecord]:
+        tokens = self._tokens(dialect, owner)
+        if tokens is None:  # every dialect; with an owner, a filter over all of them (the control API's)
+            tokens = [t for t, d in self._records.items() if owner is None or OperationRecord.from_row(d).owner == owner]
+        return page_of(tokens, self._records, after, offset=offset, limit=limit, newest_first=newest_first)
+
+    async def count(self, dialect: str | None = None, owner: str | None = None) -> int:
+        tokens = self._tokens(dialect, owner)
+        if tokens is not None:
+            return len(tokens)
+        if owner is None:
+            return len(self._records)
+        return sum(1 for d in self._records.values() if OperationRecord.from_row(d).owner == owner)
 
     async def clear(self) -> None:
         self._records.clear()
+        self._by_dialect.clear()
+        self._by_owner.clear()
+        await self.deliveries.clear()
 
     async def get_clock_offset(self) -> float:
         return self._clock_offset

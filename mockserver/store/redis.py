@@ -2,30 +2,38 @@
 
 Keys, all under ``prefix`` so several mocks (or test runs) can share a database::
 
-    {prefix}op:{token}        the record's JSON
-    {prefix}seq               a counter that numbers records in creation order
-    {prefix}ops               sorted set: every token, scored by its seq
-    {prefix}ops:{dialect}     sorted set: that dialect's tokens, scored by seq
-    {prefix}dialects          set of the dialects that have an index, so clear() can find them
-    {prefix}clock_offset      the virtual clock's offset, a float as text
+    {prefix}op:{token}              the record's JSON
+    {prefix}seq                     a counter that numbers records in creation order
+    {prefix}ops                     sorted set: every token, scored by its seq
+    {prefix}ops:{dialect}           sorted set: that dialect's tokens, scored by seq
+    {prefix}own:{dialect}:{owner}   sorted set: one owner's tokens in a dialect, scored by seq
+    {prefix}indexes                 set of every per-dialect and per-owner index, so clear() can find them
+    {prefix}clock_offset            the virtual clock's offset, a float as text
+    {prefix}secret:{name}           a deployment secret (owner salt, signing key)
+    {prefix}dlv:{id}                a webhook delivery's JSON
+    {prefix}dlv:due                 sorted set: pending deliveries by due time (the mock's clock)
+    {prefix}dlv:lease               sorted set: claimed deliveries by lease expiry (wall clock)
+    {prefix}dlv:all                 sorted set: every delivery, by the order it was scheduled
 
-A record and its index entries are written in one MULTI/EXEC, so no reader ever
-sees one without the other. How durable a record is after ``put`` depends on
-the server's persistence settings (AOF with ``appendfsync always`` for the
-strongest guarantee); this store cannot choose them for the server.
+A record and its index entries are written by one script, so no reader ever sees
+one without the other. How durable a record is after a write depends on the
+server's persistence settings (AOF with ``appendfsync always`` for the strongest
+guarantee); this store cannot choose them for the server.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio
 from redis.asyncio.connection import parse_url
 
 from mockserver.record import OperationRecord
+from mockserver.store.base import Delivery
 from videogen.errors import ConfigError
 
-__all__ = ["RedisStore"]
+__all__ = ["RedisDeliveries", "RedisStore"]
 
 _CLEAR_BATCH = 500  # tokens deleted per round trip by clear()
 # Connections per process. A burst of requests waits for a free one instead of
@@ -33,17 +41,35 @@ _CLEAR_BATCH = 500  # tokens deleted per round trip by clear()
 _POOL_SIZE = 64
 _POOL_WAIT_S = 20.0
 
-
-# SET NX, then the indexes, atomically (a script runs with nothing in between).
-_INSERT_SCRIPT = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+# The record and its indexes, atomically (a script runs with nothing in between).
+# KEYS: record, seq, ops, ops:dialect, own:dialect:owner, indexes; ARGV: json, token, force (1: replace)
+_WRITE_SCRIPT = """
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+if exists and ARGV[3] ~= '1' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+if not exists then
   local seq = redis.call('INCR', KEYS[2])
   redis.call('ZADD', KEYS[3], 'NX', seq, ARGV[2])
   redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[2])
-  redis.call('SADD', KEYS[5], ARGV[3])
-  return 1
+  redis.call('ZADD', KEYS[5], 'NX', seq, ARGV[2])
+  redis.call('SADD', KEYS[6], KEYS[4], KEYS[5])
 end
-return 0
+return 1
+"""
+
+# Claim due deliveries no live lease holds. KEYS: due, lease; ARGV: now, wall, lease_until, limit
+_CLAIM_SCRIPT = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 200)
+local out = {}
+for _, id in ipairs(ids) do
+  local lease = redis.call('ZSCORE', KEYS[2], id)
+  if not lease or tonumber(lease) <= tonumber(ARGV[2]) then
+    redis.call('ZADD', KEYS[2], ARGV[3], id)
+    table.insert(out, id)
+    if #out >= tonumber(ARGV[4]) then break end
+  end
+end
+return out
 """
 
 
@@ -70,6 +96,7 @@ class RedisStore:
         self._url = url
         self._prefix = prefix
         self._client: redis.asyncio.Redis | None = None
+        self.deliveries = RedisDeliveries(self._redis, prefix)
 
     @property
     def prefix(self) -> str:
@@ -85,53 +112,80 @@ class RedisStore:
     def _op(self, token: str) -> str:
         return f"{self._prefix}op:{token}"
 
-    def _index(self, dialect: str | None = None) -> str:
+    def _index(self, dialect: str | None = None, owner: str | None = None) -> str:
+        if owner is not None and dialect is not None:
+            return f"{self._prefix}own:{dialect}:{owner}"
         return f"{self._prefix}ops" if dialect is None else f"{self._prefix}ops:{dialect}"
+
+    async def _write(self, record: OperationRecord, *, replace: bool) -> bool:
+        keys = [
+            self._op(record.token),
+            f"{self._prefix}seq",
+            self._index(),
+            self._index(record.dialect),
+            self._index(record.dialect, record.owner),
+            f"{self._prefix}indexes",
+        ]
+        written = await self._redis().eval(_WRITE_SCRIPT, len(keys), *keys, record.to_json(), record.token, "1" if replace else "0")
+        return bool(written)
+
+    async def insert(self, record: OperationRecord) -> bool:
+        """Insert ``record`` unless its token exists: of two replicas, exactly one wins."""
+        return await self._write(record, replace=False)
 
     async def put(self, record: OperationRecord) -> None:
         """Insert or replace ``record``; a replaced record keeps its place in creation order."""
-        r = self._redis()
-        # The seq is taken before the transaction because MULTI cannot feed one
-        # command's result to the next; a replace wastes one number, harmlessly.
-        seq = await r.incr(f"{self._prefix}seq")
-        async with r.pipeline(transaction=True) as pipe:
-            pipe.set(self._op(record.token), record.to_json())
-            # NX: an existing token keeps its original score, hence its position.
-            pipe.zadd(self._index(), {record.token: seq}, nx=True)
-            pipe.zadd(self._index(record.dialect), {record.token: seq}, nx=True)
-            pipe.sadd(f"{self._prefix}dialects", record.dialect)
-            await pipe.execute()
-
-    async def insert(self, record: OperationRecord) -> bool:
-        """Insert ``record`` unless its token exists: one Lua script, so of two replicas exactly one wins
-        and no reader sees the record without its index entries."""
-        keys = [self._op(record.token), f"{self._prefix}seq", self._index(), self._index(record.dialect), f"{self._prefix}dialects"]
-        inserted = await self._redis().eval(_INSERT_SCRIPT, len(keys), *keys, record.to_json(), record.token, record.dialect)
-        return bool(inserted)
+        await self._write(record, replace=True)
 
     async def get(self, token: str) -> OperationRecord | None:
         """The record for ``token``, or None."""
         data = await self._redis().get(self._op(token))
         return None if data is None else OperationRecord.from_json(data)
 
-    async def list(self, dialect: str | None = None, limit: int = 1000) -> list[OperationRecord]:
-        """Up to ``limit`` records in creation order, oldest first, optionally for one dialect."""
+    async def page(
+        self,
+        *,
+        dialect: str | None = None,
+        owner: str | None = None,
+        after: str | None = None,
+        offset: int = 0,
+        limit: int = 1000,
+        newest_first: bool = False,
+    ) -> list[OperationRecord]:
+        """A page of one index (all, a dialect's, or an owner's in a dialect), by seq."""
         if limit <= 0:
             return []  # ZRANGE 0 -1 would mean "everything"
         r = self._redis()
-        tokens = [_text(t) for t in await r.zrange(self._index(dialect), 0, limit - 1)]
+        index = self._index(dialect, owner)
+        if owner is not None and dialect is None:  # no index across dialects by owner: filter (the control API)
+            matched = [rec for rec in await self.page(after=after, limit=1_000_000, newest_first=newest_first) if rec.owner == owner]
+            return matched[offset : offset + limit]
+        if after is not None:
+            score = await r.zscore(index, after)
+            if score is None:
+                return []
+            if newest_first:
+                raw = await r.zrevrangebyscore(index, f"({score}", "-inf", start=offset, num=limit)
+            else:
+                raw = await r.zrangebyscore(index, f"({score}", "+inf", start=offset, num=limit)
+        else:
+            ranged = r.zrevrange if newest_first else r.zrange
+            raw = await ranged(index, offset, offset + limit - 1)
+        tokens = [_text(t) for t in raw]
         if not tokens:
             return []
         blobs = await r.mget([self._op(t) for t in tokens])
         # A token whose record is gone was cleared between the two reads.
         return [OperationRecord.from_json(b) for b in blobs if b is not None]
 
-    async def count(self) -> int:
-        """How many records are stored under this prefix."""
-        return int(await self._redis().zcard(self._index()))
+    async def count(self, dialect: str | None = None, owner: str | None = None) -> int:
+        """How many records are stored under this prefix, optionally of one dialect and one owner."""
+        if owner is not None and dialect is None:
+            return len(await self.page(owner=owner, limit=1_000_000))
+        return int(await self._redis().zcard(self._index(dialect, owner)))
 
     async def clear(self) -> None:
-        """Delete every record under this prefix, and nothing else; the clock offset is kept."""
+        """Delete every record and delivery under this prefix, and nothing else; the clock offset is kept."""
         r = self._redis()
         # Walk the global index rather than SCAN a pattern: a pattern such as
         # "videogen:op*" would also match another store's "videogen:opx:" keys.
@@ -140,8 +194,9 @@ class RedisStore:
                 pipe.delete(*[self._op(t) for t in tokens])
                 pipe.zrem(self._index(), *tokens)
                 await pipe.execute()
-        dialects = await r.smembers(f"{self._prefix}dialects")
-        await r.delete(f"{self._prefix}dialects", *[self._index(_text(d)) for d in dialects])
+        indexes = await r.smembers(f"{self._prefix}indexes")
+        await r.delete(f"{self._prefix}indexes", *[_text(i) for i in indexes])
+        await self.deliveries.clear()
 
     async def get_clock_offset(self) -> float:
         """The virtual clock's offset shared by every process on this prefix; 0.0 until one is set."""
@@ -169,3 +224,65 @@ class RedisStore:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose(close_connection_pool=True)
+
+
+class RedisDeliveries:
+    """Webhook deliveries in Redis; a claim is one script, so two workers never hold one delivery."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._key = f"{prefix}dlv:"
+
+    async def schedule(self, deliveries: Sequence[Delivery]) -> None:
+        r = self._client()
+        for fresh in deliveries:
+            d = fresh
+            known = await r.get(self._key + d.id)
+            if known is not None:
+                d = Delivery.from_json(known)
+                if d.status != "pending":
+                    continue
+                d.due_at, d.url = fresh.due_at, fresh.url
+            seq = await r.incr(self._key + "seq")
+            async with r.pipeline(transaction=True) as pipe:
+                pipe.set(self._key + d.id, d.to_json())
+                pipe.zadd(self._key + "due", {d.id: d.due_at})
+                pipe.zadd(self._key + "all", {d.id: seq}, nx=True)
+                await pipe.execute()
+
+    async def claim(self, *, now: float, wall: float, lease_s: float, limit: int) -> list[Delivery]:
+        r = self._client()
+        ids = await r.eval(_CLAIM_SCRIPT, 2, self._key + "due", self._key + "lease", now, wall, wall + lease_s, limit)
+        if not ids:
+            return []
+        blobs = await r.mget([self._key + _text(i) for i in ids])
+        return [Delivery.from_json(b) for b in blobs if b is not None]
+
+    async def settle(self, delivery: Delivery) -> None:
+        delivery.lease_until = 0.0
+        r = self._client()
+        async with r.pipeline(transaction=True) as pipe:
+            pipe.set(self._key + delivery.id, delivery.to_json())
+            pipe.zrem(self._key + "lease", delivery.id)
+            if delivery.status == "pending":
+                pipe.zadd(self._key + "due", {delivery.id: delivery.due_at})
+            else:
+                pipe.zrem(self._key + "due", delivery.id)
+            await pipe.execute()
+
+    async def recent(self, *, token: str | None = None, limit: int = 100) -> list[Delivery]:
+        r = self._client()
+        ids = [_text(i) for i in await r.zrevrange(self._key + "all", 0, (limit if token is None else 100_000) - 1)]
+        if not ids:
+            return []
+        found = [Delivery.from_json(b) for b in await r.mget([self._key + i for i in ids]) if b is not None]
+        return [d for d in found if token is None or d.token == token][:limit]
+
+    async def clear(self) -> None:
+        r = self._client()
+        while ids := [_text(i) for i in await r.zrange(self._key + "all", 0, _CLEAR_BATCH - 1)]:
+            async with r.pipeline(transaction=True) as pipe:
+                pipe.delete(*[self._key + i for i in ids])
+                pipe.zrem(self._key + "all", *ids)
+                await pipe.execute()
+        await r.delete(self._key + "due", self._key + "lease", self._key + "seq")

@@ -19,12 +19,14 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mockserver.record import OperationRecord
+from mockserver.store.base import Delivery
 from videogen.errors import ConfigError
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteDeliveries", "SQLiteStore"]
 
 _BUSY_TIMEOUT_S = 10.0  # how long a write waits for another worker's write lock
 
@@ -33,20 +35,37 @@ CREATE TABLE IF NOT EXISTS operations (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     token TEXT NOT NULL UNIQUE,
     dialect TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
     data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS operations_by_dialect ON operations (dialect, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    status TEXT NOT NULL,
+    due_at REAL NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due_at);
 """
+# Added after the first release: files written before it gain the column on open.
+_OWNER = """
+ALTER TABLE operations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+UPDATE operations SET owner = json_extract(data, '$.owner');
+"""
+_OWNER_INDEX = "CREATE INDEX IF NOT EXISTS operations_by_owner ON operations (dialect, owner, seq)"
 
 # An upsert, not INSERT OR REPLACE: replacing would delete the row and give the
 # token a new seq, moving a re-put operation to the end of the creation order.
 _PUT = """
-INSERT INTO operations (token, dialect, data) VALUES (?, ?, ?)
-ON CONFLICT (token) DO UPDATE SET dialect = excluded.dialect, data = excluded.data
+INSERT INTO operations (token, dialect, owner, data) VALUES (?, ?, ?, ?)
+ON CONFLICT (token) DO UPDATE SET dialect = excluded.dialect, owner = excluded.owner, data = excluded.data
 """
 
-_INSERT = "INSERT INTO operations (token, dialect, data) VALUES (?, ?, ?) ON CONFLICT (token) DO NOTHING"
+_INSERT = "INSERT INTO operations (token, dialect, owner, data) VALUES (?, ?, ?, ?) ON CONFLICT (token) DO NOTHING"
 
 _SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
@@ -69,6 +88,7 @@ class SQLiteStore:
         # The loop thread is the only caller in the server, but the lock keeps
         # the connection correct if a test or tool calls in from another thread.
         self._lock = threading.Lock()
+        self.deliveries = SQLiteDeliveries(self._connection, self._lock)
         if path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +124,16 @@ class SQLiteStore:
             conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor the writer them
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(operations)")}
+            if "owner" not in columns:
+                try:
+                    conn.executescript(f"BEGIN IMMEDIATE; {_OWNER} COMMIT;")
+                except sqlite3.OperationalError as exc:  # another worker added it first
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if "duplicate column" not in str(exc):
+                        raise
+            conn.execute(_OWNER_INDEX)
         except BaseException:
             conn.close()
             raise
@@ -119,12 +149,12 @@ class SQLiteStore:
     async def put(self, record: OperationRecord) -> None:
         """Insert or replace ``record``; it is fsynced to disk when this returns."""
         with self._lock:
-            self._connection().execute(_PUT, (record.token, record.dialect, record.to_json()))
+            self._connection().execute(_PUT, (record.token, record.dialect, record.owner, record.to_json()))
 
     async def insert(self, record: OperationRecord) -> bool:
         """Insert ``record`` unless its token exists; one statement, so two processes never both win."""
         with self._lock:
-            cursor = self._connection().execute(_INSERT, (record.token, record.dialect, record.to_json()))
+            cursor = self._connection().execute(_INSERT, (record.token, record.dialect, record.owner, record.to_json()))
         return cursor.rowcount == 1
 
     async def get(self, token: str) -> OperationRecord | None:
@@ -133,27 +163,54 @@ class SQLiteStore:
             row = self._connection().execute("SELECT data FROM operations WHERE token = ?", (token,)).fetchone()
         return None if row is None else OperationRecord.from_json(row[0])
 
-    async def list(self, dialect: str | None = None, limit: int = 1000) -> list[OperationRecord]:
-        """Up to ``limit`` records in creation order, oldest first, optionally for one dialect."""
-        limit = max(limit, 0)  # SQLite reads a negative LIMIT as "no limit"
+    async def page(
+        self,
+        *,
+        dialect: str | None = None,
+        owner: str | None = None,
+        after: str | None = None,
+        offset: int = 0,
+        limit: int = 1000,
+        newest_first: bool = False,
+    ) -> list[OperationRecord]:
+        """A page in creation order (or newest first), by an index on (dialect, owner, seq)."""
+        where, args = self._filter(dialect, owner)
+        if after is not None:
+            where.append(f"seq {'<' if newest_first else '>'} (SELECT seq FROM operations WHERE token = ?)")
+            args.append(after)
+        sql = "SELECT data FROM operations" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
+        args += [max(limit, 0), max(offset, 0)]  # SQLite reads a negative LIMIT as "no limit"
         with self._lock:
-            conn = self._connection()
-            if dialect is None:
-                rows = conn.execute("SELECT data FROM operations ORDER BY seq LIMIT ?", (limit,)).fetchall()
-            else:
-                rows = conn.execute("SELECT data FROM operations WHERE dialect = ? ORDER BY seq LIMIT ?", (dialect, limit)).fetchall()
+            rows = self._connection().execute(sql, args).fetchall()
         return [OperationRecord.from_json(data) for (data,) in rows]
 
-    async def count(self) -> int:
-        """How many records the file holds."""
+    @staticmethod
+    def _filter(dialect: str | None, owner: str | None) -> tuple[list[str], list[object]]:
+        where: list[str] = []
+        args: list[object] = []
+        if dialect is not None:
+            where.append("dialect = ?")
+            args.append(dialect)
+        if owner is not None:
+            where.append("owner = ?")
+            args.append(owner)
+        return where, args
+
+    async def count(self, dialect: str | None = None, owner: str | None = None) -> int:
+        """How many records the file holds, optionally of one dialect and one owner."""
+        where, args = self._filter(dialect, owner)
+        sql = "SELECT count(*) FROM operations" + (" WHERE " + " AND ".join(where) if where else "")
         with self._lock:
-            (n,) = self._connection().execute("SELECT count(*) FROM operations").fetchone()
+            (n,) = self._connection().execute(sql, args).fetchone()
         return int(n)
 
     async def clear(self) -> None:
-        """Delete every record; the clock offset is kept."""
+        """Delete every record and delivery; the clock offset and the secrets are kept."""
         with self._lock:
-            self._connection().execute("DELETE FROM operations")
+            conn = self._connection()
+            conn.execute("DELETE FROM operations")
+            conn.execute("DELETE FROM deliveries")
 
     async def get_clock_offset(self) -> float:
         """The virtual clock's offset shared through this file; 0.0 until one is set."""
@@ -191,3 +248,62 @@ class SQLiteStore:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+
+
+class SQLiteDeliveries:
+    """Webhook deliveries in the same file: a claim is one UPDATE ... RETURNING, atomic across processes."""
+
+    def __init__(self, connection: Callable[[], sqlite3.Connection], lock: threading.Lock) -> None:
+        self._connection = connection
+        self._lock = lock
+
+    async def schedule(self, deliveries: Sequence[Delivery]) -> None:
+        with self._lock:
+            conn = self._connection()
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                for d in deliveries:
+                    known = conn.execute("SELECT data FROM deliveries WHERE id = ?", (d.id,)).fetchone()
+                    if known is None:
+                        seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM deliveries").fetchone()[0]
+                        conn.execute(
+                            "INSERT INTO deliveries (id, token, status, due_at, seq, data) VALUES (?, ?, ?, ?, ?, ?)",
+                            (d.id, d.token, d.status, d.due_at, seq, d.to_json()),
+                        )
+                        continue
+                    old = Delivery.from_json(known[0])
+                    if old.status == "pending":
+                        old.due_at, old.url = d.due_at, d.url
+                        conn.execute("UPDATE deliveries SET due_at = ?, data = ? WHERE id = ?", (old.due_at, old.to_json(), d.id))
+
+    async def claim(self, *, now: float, wall: float, lease_s: float, limit: int) -> list[Delivery]:
+        with self._lock:
+            rows = (
+                self._connection()
+                .execute(
+                    "UPDATE deliveries SET lease_until = ? WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending'"
+                    " AND due_at <= ? AND lease_until <= ? ORDER BY due_at LIMIT ?) RETURNING data",
+                    (wall + lease_s, now, wall, limit),
+                )
+                .fetchall()
+            )
+        return [Delivery.from_json(data) for (data,) in rows]
+
+    async def settle(self, delivery: Delivery) -> None:
+        delivery.lease_until = 0.0
+        with self._lock:
+            self._connection().execute(
+                "UPDATE deliveries SET status = ?, due_at = ?, lease_until = 0, data = ? WHERE id = ?",
+                (delivery.status, delivery.due_at, delivery.to_json(), delivery.id),
+            )
+
+    async def recent(self, *, token: str | None = None, limit: int = 100) -> list[Delivery]:
+        sql = "SELECT data FROM deliveries" + (" WHERE token = ?" if token is not None else "") + " ORDER BY seq DESC LIMIT ?"
+        args: list[object] = [token, limit] if token is not None else [limit]
+        with self._lock:
+            rows = self._connection().execute(sql, args).fetchall()
+        return [Delivery.from_json(data) for (data,) in rows]
+
+    async def clear(self) -> None:
+        with self._lock:
+            self._connection().execute("DELETE FROM deliveries")

@@ -103,9 +103,9 @@ def test_put_of_an_existing_token_replaces_it_and_keeps_its_place(make_store: St
         await store.put(changed)
         assert await store.get("a") == changed
         assert await store.count() == 3
-        assert tokens(await store.list()) == ["a", "b", "c"]
-        assert tokens(await store.list("veo")) == ["a", "b", "c"]
-        assert (await store.list())[0] == changed
+        assert tokens(await store.page()) == ["a", "b", "c"]
+        assert tokens(await store.page(dialect="veo")) == ["a", "b", "c"]
+        assert (await store.page())[0] == changed
 
     drive(make_store, body)
 
@@ -116,14 +116,14 @@ def test_list_is_in_creation_order_filtered_by_dialect_and_limited(make_store: S
         created = [("m", "veo"), ("c", "relay"), ("x", "veo"), ("a", "relay"), ("k", "veo")]
         for i, (token, dialect) in enumerate(created):
             await store.put(record(token, dialect, n=i))
-        assert tokens(await store.list()) == ["m", "c", "x", "a", "k"]
-        assert tokens(await store.list("veo")) == ["m", "x", "k"]
-        assert tokens(await store.list("relay")) == ["c", "a"]
-        assert await store.list("unknown") == []
-        assert tokens(await store.list(limit=2)) == ["m", "c"]
-        assert tokens(await store.list("veo", limit=2)) == ["m", "x"]
-        assert tokens(await store.list("relay", limit=10)) == ["c", "a"]
-        assert all(r == record(r.token, r.dialect, n=[t for t, _ in created].index(r.token)) for r in await store.list())
+        assert tokens(await store.page()) == ["m", "c", "x", "a", "k"]
+        assert tokens(await store.page(dialect="veo")) == ["m", "x", "k"]
+        assert tokens(await store.page(dialect="relay")) == ["c", "a"]
+        assert await store.page(dialect="unknown") == []
+        assert tokens(await store.page(limit=2)) == ["m", "c"]
+        assert tokens(await store.page(dialect="veo", limit=2)) == ["m", "x"]
+        assert tokens(await store.page(dialect="relay", limit=10)) == ["c", "a"]
+        assert all(r == record(r.token, r.dialect, n=[t for t, _ in created].index(r.token)) for r in await store.page())
 
     drive(make_store, body)
 
@@ -146,15 +146,15 @@ def test_clear_empties_the_store_and_keeps_the_clock(make_store: StoreFactory) -
         await store.set_clock_offset(42.5)
         await store.clear()
         assert await store.count() == 0
-        assert await store.list() == []
-        assert await store.list("veo") == []
+        assert await store.page() == []
+        assert await store.page(dialect="veo") == []
         assert await store.get("t1") is None
         assert await store.get_clock_offset() == 42.5
         # Usable afterwards, and a re-put token does not resurrect stale index entries.
         await store.put(record("t3", "veo"))
         await store.put(record("new", "relay"))
-        assert tokens(await store.list()) == ["t3", "new"]
-        assert tokens(await store.list("veo")) == ["t3"]
+        assert tokens(await store.page()) == ["t3", "new"]
+        assert tokens(await store.page(dialect="veo")) == ["t3"]
         assert await store.count() == 2
 
     drive(make_store, body)
@@ -175,9 +175,9 @@ def test_concurrent_puts_from_many_tasks_all_land(make_store: StoreFactory) -> N
         records = [record(f"c{i:03d}", "veo" if i % 3 else "relay", n=i) for i in range(500)]
         await asyncio.gather(*(store.put(r) for r in records))
         assert await store.count() == 500
-        listed = await store.list(limit=1000)
+        listed = await store.page(limit=1000)
         assert sorted(tokens(listed)) == sorted(tokens(records))
-        assert len(await store.list("relay", limit=1000)) == len([r for r in records if r.dialect == "relay"])
+        assert len(await store.page(dialect="relay", limit=1000)) == len([r for r in records if r.dialect == "relay"])
         got = await asyncio.gather(*(store.get(r.token) for r in records))
         assert got == records
 
@@ -198,10 +198,10 @@ def test_sqlite_records_survive_a_new_store_on_the_same_file(tmp_path: Path) -> 
         await first.close()
         second = SQLiteStore(path)
         try:
-            assert await second.list() == [record("a", n=0), record("b", "relay", n=1)]
+            assert await second.page() == [record("a", n=0), record("b", "relay", n=1)]
             assert await second.get_clock_offset() == 12.5
             await second.put(record("c", n=2))
-            assert tokens(await second.list()) == ["a", "b", "c"]
+            assert tokens(await second.page()) == ["a", "b", "c"]
         finally:
             await second.close()
 
@@ -268,7 +268,7 @@ def test_sqlite_every_reported_put_survives_kill_9(tmp_path: Path) -> None:
         try:
             missing = [t for t in reported if await store.get(t) is None]
             assert not missing, f"{len(missing)} of {len(reported)} acknowledged puts were lost: {missing[:5]}..."
-            listed = tokens(await store.list(limit=10**9))
+            listed = tokens(await store.page(limit=10**9))
             assert listed[: len(reported)] == reported  # and in creation order
             assert len(listed) - len(reported) <= 1  # at most the put in flight at the kill
             assert await store.get(reported[-1]) == record(reported[-1], n=len(reported) - 1)
@@ -291,7 +291,7 @@ def test_sqlite_two_processes_write_one_file_at_once(tmp_path: Path) -> None:
         store = SQLiteStore(path)
         try:
             assert await store.count() == 600
-            listed = tokens(await store.list(limit=1000))
+            listed = tokens(await store.page(limit=1000))
             assert sorted(listed) == sorted(written)
             for prefix in ("p", "q"):  # each writer's own records stay in its order
                 assert [t for t in listed if t[0] == prefix] == [f"{prefix}{i}" for i in range(300)]
@@ -349,7 +349,7 @@ def test_redis_two_stores_see_each_others_records(redis_url: str) -> None:
             await worker_b.put(record("b", "relay", n=1))
             await worker_a.put(record("c", n=2))
             for worker in (worker_a, worker_b):
-                assert tokens(await worker.list()) == ["a", "b", "c"]
+                assert tokens(await worker.page()) == ["a", "b", "c"]
                 assert await worker.count() == 3
             await worker_b.set_clock_offset(90.0)
             assert await worker_a.get_clock_offset() == 90.0
