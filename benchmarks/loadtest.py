@@ -89,7 +89,9 @@ async def poll_one(client: httpx.AsyncClient, tally: Tally, job: Job) -> None:
 
 
 async def download_all(client: httpx.AsyncClient, tally: Tally, job: Job) -> int:
-    refs = results_of(job.dialect.read, job.body) or []
+    refs = (
+        results_of(job.dialect.read, job.body, handle=job.handle, base_url=str(client.base_url).rstrip("/") + f"/{job.dialect.name}") or []
+    )
     if not refs:
         tally.problems.append(f"{job.handle} succeeded with no results")
     headers, params = auth(job.dialect)

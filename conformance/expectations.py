@@ -48,7 +48,7 @@ def expectation(dialect: Dialect, op: Operation, body: Any, path: Mapping[str, s
     count = _number(values.get("count"))
     return Expectation(
         count=int(count) if count else None,
-        size=size_of(values),
+        size=size_of(values, dialect.sizes),
         duration_s=_number(values.get("duration_s")),
         references_only=bool(values.get("storage_uri")),
     )

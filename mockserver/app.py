@@ -10,6 +10,7 @@ Layout of the served URL space::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import logging
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +35,7 @@ from mockserver.dialect_app import DialectApp
 from mockserver.responses import JSONBytes
 from mockserver.runtime import Runtime
 from mockserver.store import MemoryStore, Store
+from mockserver.webhooks import Deliverer
 from videogen.dialect import Dialect, load_dialects
 from videogen.errors import ConfigError
 
@@ -64,11 +67,13 @@ def create_app(
     clock: Clock | None = None,
     store: Store | None = None,
     config: MockConfig | None = None,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
     """Build the mock server. Everything is loaded and compiled here, before the first request.
 
     ``dialects`` is a list of loaded dialects, a folder of YAML documents, or None
     for ``config.specs_dir`` (itself defaulting to the bundled specs).
+    ``webhook_transport`` carries webhooks in-process (tests); by default they go over HTTP.
     """
     config = config or MockConfig()
     if config.access_log:
@@ -84,6 +89,8 @@ def create_app(
         by_name[dialect.name] = dialect
     rng = random.Random(config.seed)  # seed None: seeded from the OS
     runtime = Runtime(by_name, store or MemoryStore(), clock or VirtualClock(), config, rng)
+    deliverer = Deliverer(runtime, transport=webhook_transport)
+    runtime.wake_deliverer = deliverer.wake
 
     routes: list[Any] = [Route("/", _index(runtime), methods=["GET"]), _Mount("/_mock", control_router(runtime))]
     mounts: dict[str, DialectApp] = {}
@@ -93,11 +100,21 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await runtime.store.close()
+        # The one background job: webhooks that became due (see mockserver.webhooks).
+        task = asyncio.create_task(deliverer.run()) if any(d.events for d in by_name.values()) else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await deliverer.close()
+            await runtime.store.close()
 
     app = MockApp(mounts, routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.deliverer = deliverer
     return app
 
 

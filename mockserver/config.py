@@ -29,6 +29,9 @@ class MockConfig:
     faults: tuple[FaultRule, ...] = ()  # active from start-up (see mockserver.faults)
     fault_seed: int | None = None  # default: seed
     access_log: bool = False  # one JSON line per request on the "videogen.access" logger, keys redacted
+    # Where out-of-band webhooks go: (dialect, URL) pairs, dialect None for every dialect that has webhooks.
+    webhook_urls: tuple[tuple[str | None, str], ...] = ()
+    webhook_secret: str | None = None  # signs webhooks instead of each dialect's default secret
 
     def __post_init__(self) -> None:
         if not self.time_scale >= 0:
@@ -43,3 +46,12 @@ class MockConfig:
             raise ConfigError(f"specs_dir {str(self.specs_dir)!r} is not a directory")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise ConfigError(f"public_url must look like 'http://host:port', got {self.public_url!r}")
+        for _, url in self.webhook_urls:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"--webhook-url must look like '[DIALECT=]http://host:port/path', got {url!r}")
+        if self.webhook_secret is not None and len(self.webhook_secret) < 8:
+            raise ConfigError("--webhook-secret must be at least 8 characters (a 'whsec_<base64>' secret, or any string)")
+
+    def endpoints(self, dialect: str) -> list[str]:
+        """The webhook URLs configured for ``dialect``."""
+        return [url for name, url in self.webhook_urls if name in (None, dialect)]

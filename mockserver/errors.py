@@ -6,6 +6,7 @@ dialect's ``x-videogen.errors`` block: the vendor's own status code and body.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ def error_body(dialect: Dialect, kind: str, message: str, violations: Sequence[V
         "details": details,
         "field": violations[0].field if violations else None,
         "kind": {"name": spec.name, "code": spec.code, "reason": spec.reason, **spec.extra},
+        "request_id": uuid.uuid4().hex,
     }
     return spec.code, dialect.error_body.render(ctx)
 

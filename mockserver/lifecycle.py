@@ -25,6 +25,7 @@ __all__ = [
     "Snapshot",
     "parse_scenario",
     "state_at",
+    "timeline",
 ]
 
 # name -> (outcome or None, pace multiplier or None)
@@ -97,3 +98,21 @@ def state_at(record: OperationRecord, now: float) -> Snapshot:
         fraction = (now - started) / record.running_s if record.running_s > 0 else 0.0
         return Snapshot("running", max(0, min(99, int(fraction * 100))), started)
     return Snapshot(record.outcome, 100, started + record.running_s)
+
+
+def timeline(record: OperationRecord) -> list[tuple[str, float]]:
+    """Each state the record enters and when, in order (a pure function, like ``state_at``).
+
+    What ``state_at`` would answer at any time is the last entry at or before it;
+    webhooks are planned from this, and the inspector draws it.
+    """
+    start = record.created_at
+    steps = [("queued", start)]
+    if record.queued_s > 0 or record.running_s > 0 or record.outcome == "never":
+        steps.append(("running", start + record.queued_s))
+    if record.outcome != "never":
+        steps.append((record.outcome, start + record.queued_s + record.running_s))
+    if record.forced_state is not None and record.forced_at is not None:
+        steps = [(state, at) for state, at in steps if at < record.forced_at or (at == record.forced_at and state == "queued")]
+        steps.append((record.forced_state, record.forced_at))
+    return steps

@@ -30,7 +30,7 @@ class OperationRecord:
     forced_state: str | None = None
     forced_at: float | None = None
     deleted_at: float | None = None  # a delete tombstone: unknown to every read from then on
-    source: str | None = None  # the token of the operation this one was made from (remix, extend)
+    source: dict[str, str] | None = None  # the operation this one was made from (remix): its token, id and name
     callback: str | None = None  # the URL the client asked events to be sent to
     events: list[str] | None = None  # the event names the client asked for (None: all)
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mockserver.auth import Owners
 from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
 from mockserver.faults import FaultInjector
+from mockserver.record import OperationRecord
 from mockserver.signing import Signer
 from mockserver.simulator import Simulator
 from mockserver.store import Store
+from mockserver.webhooks import plan
 from videogen.dialect import Dialect
 
 __all__ = ["Runtime"]
@@ -33,8 +36,10 @@ class Runtime:
     shares_clock: bool = False
     faults: FaultInjector = field(default_factory=FaultInjector)
     requests: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (dialect, operation, status) -> count
+    webhooks: dict[tuple[str, str], int] = field(default_factory=dict)  # (dialect, outcome) -> webhook attempts
     _signer: Signer | None = None
     owners: Owners | None = None  # key -> owner digests, once the salt is loaded (load_owners)
+    wake_deliverer: Callable[[], None] = lambda: None  # the app's Deliverer sets this: look for due deliveries now
 
     def __post_init__(self) -> None:
         seed = self.config.fault_seed if self.config.fault_seed is not None else self.config.seed
@@ -43,10 +48,15 @@ class Runtime:
         for name, dialect in self.dialects.items():
             self.simulators[name] = Simulator(dialect, rng=self.rng, time_scale=self.config.time_scale)
 
-    def count(self, dialect: str, role: str, status: int) -> None:
-        """One answered request, for ``/_mock/metrics``."""
-        key = (dialect, role, status)
-        self.requests[key] = self.requests.get(key, 0) + 1
+    async def plan_events(self, record: OperationRecord, base_url: str) -> None:
+        """(Re-)plan the webhooks and callbacks of ``record``; cheap when its dialect sends none."""
+        dialect = self.dialects[record.dialect]
+        if not dialect.events:
+            return
+        deliveries = plan(dialect, record, base_url, self.config.endpoints(dialect.name))
+        if deliveries:
+            await self.store.deliveries.schedule(deliveries)
+            self.wake_deliverer()
 
     async def signer(self) -> Signer:
         """The download-URL signer; its secret is drawn once and shared through a shared store."""

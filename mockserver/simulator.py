@@ -29,9 +29,11 @@ from videogen.dialect import Dialect, Operation
 from videogen.pointer import MISSING
 from videogen.sizing import DEFAULT_SIZE, size_of
 from videogen.states import TERMINAL
+from videogen.template import Template
 
 __all__ = ["Simulator"]
 
+NO_SOURCE: dict[str, Any] = {"token": None, "id": None, "name": None}  # a create that refers to no other operation
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 _TOKEN_PAIRS = [b + a for a in _TOKEN_ALPHABET for b in _TOKEN_ALPHABET]  # pair n: digit n % 36, then n // 36
 _IDENTITY_CACHE = 100_000
@@ -115,10 +117,12 @@ _LAZY: dict[str, Provider] = {
     **_times("created", lambda r, s: r.created_at),
     **_times("updated", lambda r, s: s.since),
     **_times("finished", lambda r, s: _finished(s)),
-    **_times("expires", lambda r, s: None),
+    "expires_s": lambda sim, r, s, b, c: None if (t := sim.expires_at(r, s)) is None else int(t),
+    "expires_ms": lambda sim, r, s, b, c: None if (t := sim.expires_at(r, s)) is None else int(t * 1000),
+    "expires_iso": lambda sim, r, s, b, c: None if (t := sim.expires_at(r, s)) is None else _iso(t),
     "request_id": lambda sim, r, s, b, c: uuid.uuid4().hex,
     "input": lambda sim, r, s, b, c: _Inputs(r.inputs, sim.declared_inputs),
-    "source": lambda sim, r, s, b, c: None,
+    "source": lambda sim, r, s, b, c: r.source or NO_SOURCE,
     "videos": lambda sim, r, s, b, c: sim.videos(r, c, b) if s.state == "succeeded" else [],
     "filter": lambda sim, r, s, b, c: sim.filter_fields(r),
 }
@@ -165,7 +169,7 @@ class Simulator:
         inputs = {**self.dialect.defaults, **inputs}
         inputs["count"] = int(inputs.get("count", 1))
         inputs["duration_s"] = float(inputs.get("duration_s", 8))
-        inputs["width"], inputs["height"] = size_of(inputs) or DEFAULT_SIZE
+        inputs["width"], inputs["height"] = size_of(inputs, self.dialect.sizes) or DEFAULT_SIZE
         inputs.setdefault("fps", self.fps)
         inputs.setdefault("seed", self.rng.randrange(2**31))  # "the seed used", as vendors report it
         model = str(inputs.pop("model"))
@@ -232,6 +236,11 @@ class Simulator:
         return parts["token"], int(parts["index"])
 
     # -- poll -----------------------------------------------------------------
+
+    def expires_at(self, record: OperationRecord, snap: Snapshot) -> float | None:
+        """When a finished operation's results stop being served (None: they never do, or it is not finished)."""
+        ttl = self.dialect.lifecycle.result_ttl_s
+        return snap.since + ttl if ttl is not None and snap.state in TERMINAL else None
 
     def filter_fields(self, record: OperationRecord) -> dict[str, Any]:
         return {**self.dialect.filter, "count": record.inputs.get("count", 1)}
@@ -319,3 +328,7 @@ class Simulator:
         template = op.state_responses[ctx["state"]] if op.role == "poll" else op.response
         assert template is not None
         return template.render(ctx)
+
+    def render_with(self, template: Template, record: OperationRecord, snap: Snapshot, base_url: str) -> Any:
+        """``template`` over the operation's context (a delete's or a cancel's answer)."""
+        return template.render(self.context(record, snap, base_url))

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from mockserver.multipart import FilePart, MultipartError, parse_form, sniff
 from videogen.coercion import coerce, needs_coercion
 from videogen.dialect import Operation
 
@@ -96,6 +97,16 @@ def _too_deep(document: Any, limit: int) -> bool:
     return False
 
 
+_JSON = "application/json"
+_FORM = "multipart/form-data"
+
+
+def _accepts(allowed: tuple[str, ...], media: str | None) -> bool:
+    if media is None:
+        return False
+    return any(a == media or (a.endswith("/*") and media.startswith(a[:-1])) or a == "*/*" for a in allowed)
+
+
 class RequestValidator:
     """Validates one operation's requests; built once at start-up."""
 
@@ -103,9 +114,15 @@ class RequestValidator:
         self.operation = operation
         self.params = [_Param(p) for p in operation.parameters if p["in"] in ("path", "query", "header")]
         self.body_required = operation.body_required
-        self.body_schema = operation.body_schema
-        self.body_validator = jsonschema_rs.validator_for(operation.body_schema) if operation.body_schema else None
-        self.takes_body = operation.body_schema is not None
+        self.validators = {media: jsonschema_rs.validator_for(schema) for media, schema in operation.body_schemas.items()}
+        self.form_fields = {
+            name: schema
+            for name, schema in ((operation.body_schemas.get(_FORM) or {}).get("properties") or {}).items()
+            if isinstance(schema, dict) and needs_coercion(schema)
+        }
+        self.files = operation.files
+        self.takes_body = bool(self.validators)
+        self.media_types = " or ".join(self.validators)
 
     def validate(self, path: Mapping[str, str], query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Parsed:
         violations: list[Violation] = []
@@ -125,13 +142,18 @@ class RequestValidator:
             return None
         if not body.strip():
             if self.body_required:
-                violations.append(Violation("body", "a JSON request body is required"))
+                violations.append(Violation("body", f"a request body ({self.media_types}) is required"))
             return None
         content_type = headers.get("content-type", "")
         media = content_type.split(";", 1)[0].strip().lower()
-        if media and media != "application/json" and not media.endswith("+json"):
-            violations.append(Violation("body", f"Content-Type must be application/json, got {media!r}"))
-            return None
+        if media == _FORM and _FORM in self.validators:
+            return self._form(content_type, body, violations)
+        if (not media or media == _JSON or media.endswith("+json")) and _JSON in self.validators:
+            return self._json(body, violations)
+        violations.append(Violation("body", f"Content-Type must be {self.media_types}, got {media or 'none'!r}"))
+        return None
+
+    def _json(self, body: bytes, violations: list[Violation]) -> Any:
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -141,10 +163,46 @@ class RequestValidator:
         if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(document, MAX_JSON_DEPTH):
             violations.append(Violation("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels"))
             return None
-        assert self.body_validator is not None
-        if self.body_validator.is_valid(document):  # cheaper than collecting no errors
+        return self._schema(_JSON, document, document, violations)
+
+    def _schema(self, media: str, checked: Any, document: Any, violations: list[Violation]) -> Any:
+        validator = self.validators[media]
+        if validator.is_valid(checked):  # cheaper than collecting no errors
             return document
-        for error in self.body_validator.iter_errors(document):
+        for error in validator.iter_errors(checked):
             field = ".".join(str(p) for p in error.instance_path) or "body"
             violations.append(Violation(field, error.message))
         return document
+
+    def _form(self, content_type: str, body: bytes, violations: list[Violation]) -> Any:
+        """A multipart form: text fields read as their property's type, file parts checked by their bytes."""
+        try:
+            form = parse_form(content_type, body)
+        except MultipartError as exc:
+            violations.append(Violation("body", str(exc)))
+            return None
+        document: dict[str, Any] = {}
+        checked: dict[str, Any] = {}
+        for name, value in form.items():
+            if isinstance(value, FilePart):
+                document[name] = value.describe()
+                checked[name] = value.filename or "file"  # a binary string to the schema; its bytes are checked below
+                self._file(name, value, violations)
+            else:
+                schema = self.form_fields.get(name)
+                document[name] = checked[name] = coerce(value, schema) if schema is not None else value
+        for name in self.files:
+            if not isinstance(form.get(name, ""), FilePart) and name in form:
+                violations.append(Violation(name, f"{name!r} must be a file part (with a filename), not a text field"))
+        return self._schema(_FORM, checked, document, violations)
+
+    def _file(self, name: str, part: FilePart, violations: list[Violation]) -> None:
+        rule = self.files.get(name)
+        if rule is None:
+            return
+        if rule.max_bytes is not None and len(part.data) > rule.max_bytes:
+            violations.append(Violation(name, f"the file is {len(part.data)} bytes; the limit is {rule.max_bytes} bytes"))
+        actual = sniff(part.data)
+        if rule.media_types and not _accepts(rule.media_types, actual):
+            what = actual or f"not a recognised format (labelled {part.content_type})"
+            violations.append(Violation(name, f"the file is {what}; expected {', '.join(rule.media_types)}"))

@@ -55,7 +55,7 @@ def poll(client: httpx.Client, flow: Flow, key: str = "key-1") -> httpx.Response
 
 
 def download(client: httpx.Client, flow: Flow, body: Any, key: str = "key-1") -> list[bytes]:
-    refs = results_of(flow.dialect.read, body)
+    refs = results_of(flow.dialect.read, body, handle=flow.handle, base_url=f"http://testserver/{flow.dialect.name}")
     assert refs, f"no results in {body}"
     out = []
     for ref in refs:

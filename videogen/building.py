@@ -61,7 +61,22 @@ def read_document(path: Path) -> dict[str, Any]:
         raise SpecError(source, "", f"cannot read YAML: {exc}") from None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
         raise SpecError(source, "/openapi", "expected an OpenAPI 3.1 document")
+    _string_keys(document, "", source)
     return document
+
+
+def _string_keys(node: Any, where: str, source: str) -> None:
+    """Every mapping key is a string: YAML reads unquoted on, off, yes, no and numbers otherwise."""
+    stack = [(node, where)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise SpecError(source, where, f"the key {key!r} is not a string: quote it (YAML reads unquoted on, off, yes, no, numbers and dates as other types)")
+                stack.append((value, f"{where}/{escape(key)}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}/{i}") for i, value in enumerate(node))
 
 
 def build(path: Path) -> Dialect:
@@ -186,7 +201,7 @@ class _Builder:
             context=context,
             secret_names=frozenset(secret),
             states=tuple(s for s in STATES if all(s in op.state_responses for op in operations if op.role == "poll")),
-            sizes={res: {ratio: _size(text) for ratio, text in by_ratio.items()} for res, by_ratio in x.get("sizes", {}).items()},
+            sizes={res.lower(): {r: _size(text) for r, text in by_ratio.items()} for res, by_ratio in x.get("sizes", {}).items()},
             webhooks=tuple(self.webhooks()),
             webhook_config=WebhookConfig(
                 signing=hooks.get("signing", "none"),
@@ -342,7 +357,7 @@ class _Builder:
         return Event(
             key=key,
             name=str(block.get("name", key)),
-            on=tuple(block["on"]),
+            on=tuple(block["states"]),
             body=self.template(block["body"], f"{where}/body"),
             url=url,
             where=where,

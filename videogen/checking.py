@@ -118,6 +118,12 @@ class _Checker:
         self.names(d.error_body, with_fields(ERROR, kind=Fields(leaves("name", "code", "reason", *extra))), "/x-videogen/errors/body")
         if d.error_details is not None:
             self.names(d.error_details, ERROR_DETAILS, "/x-videogen/errors/details")
+        for kind in d.error_kinds.values():  # a kind without an extra string the body reads would 500
+            ctx = {"code": kind.code, "reason": kind.reason, "message": "m", "details": None, "field": None, "request_id": "r"}
+            try:
+                d.error_body.render({**ctx, "kind": {"name": kind.name, "code": kind.code, "reason": kind.reason, **kind.extra}})
+            except TemplateError as exc:
+                raise self.fail(f"/x-videogen/errors/kinds/{kind.name}", f"the error body cannot render for this kind: {exc}") from None
         shapes = {"list": LIST, "static": STATIC}
         for op in d.operations:
             where = f"{op.where}/x-videogen"
@@ -133,10 +139,10 @@ class _Checker:
     def check_source(self, op: Operation, src: Source, where: str) -> None:
         if src.kind == "body":
             assert src.pointer is not None
-            if op.body_schema is None:
+            if not op.body_schemas:
                 raise self.fail(where, f"{op.method} {op.path} documents no request body to read {src.key!r} from")
-            if not schema_has(op.body_schema, src.pointer.steps):
-                raise self.fail(where, f"the request body's schema has nothing at {src.key!r}")
+            if not any(schema_has(schema, src.pointer.steps) for schema in op.body_schemas.values()):
+                raise self.fail(where, f"no request body schema ({', '.join(op.body_schemas)}) has anything at {src.key!r}")
             return
         if op.parameter(src.kind, src.key) is None:
             declared = ", ".join(p["name"] for p in op.parameters if p["in"] == src.kind) or "none"
@@ -170,9 +176,10 @@ class _Checker:
             model = op.inputs.source_of("model")
             if model is None and "model" not in d.defaults:
                 raise self.fail(f"{where}/inputs", "say where 'model' comes from: an input named model, or x-videogen defaults.model")
-            unknown = set(op.inherit) - op.inputs.names
+            known = set(d.context.fields["input"].fields) | {"model"} if isinstance(d.context.fields["input"], Fields) else set()
+            unknown = set(op.inherit) - known
             if unknown:
-                raise self.fail(f"{where}/inherit", f"only inputs can be inherited; {sorted(unknown)} are not inputs of this create")
+                raise self.fail(f"{where}/inherit", f"only inputs can be inherited; {sorted(unknown)} are no inputs of this dialect")
             if op.inherit and op.source is None:
                 raise self.fail(f"{where}/inherit", "inherits from nothing: name the existing operation with 'source'")
         if op.role == "list":
@@ -208,7 +215,7 @@ class _Checker:
         for event in d.events:
             missing = set(event.on) - set(d.states)
             if missing:
-                raise self.fail(f"{event.where}/on", f"{sorted(missing)} are states this dialect's polls never show")
+                raise self.fail(f"{event.where}/states", f"{sorted(missing)} are states this dialect's polls never show")
         if d.events and d.webhook_config.signing == "standard-webhooks" and not d.webhook_config.secret:
             raise self.fail(
                 "/x-videogen/webhooks/secret", "a signed dialect needs a default secret (the mock's; --webhook-secret overrides it)"

@@ -59,7 +59,7 @@ ROOT_SCHEMA: dict[str, Any] = {
         "version": {"enum": [1, 2]},
         "identity": {
             "type": "object",
-            "required": ["id", "file"],
+            "required": ["id"],
             "additionalProperties": False,
             "properties": {
                 "id": {"type": "string", "pattern": r"\{token\}"},
@@ -268,8 +268,11 @@ OPERATION_SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "object",
                 "required": ["video"],
                 "additionalProperties": False,
+                # the media the mock can make: an H.264 MP4, a WebP or JPEG still, a JPEG grid
                 "properties": {
-                    name: {"type": "string", "pattern": "^[a-z]+/[a-z0-9.+-]+$"} for name in ("video", "thumbnail", "spritesheet")
+                    "video": {"const": "video/mp4"},
+                    "thumbnail": {"enum": ["image/webp", "image/jpeg"]},
+                    "spritesheet": {"const": "image/jpeg"},
                 },
             },
         },
@@ -325,9 +328,9 @@ OPERATION_SCHEMAS: dict[str, dict[str, Any]] = {
 # or of an operation's callbacks (to a URL the client sent).
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["on", "body"],
+    "required": ["states", "body"],
     "additionalProperties": False,
-    "properties": {"on": _STATE_LIST, "body": {}, "name": {"type": "string", "minLength": 1}},
+    "properties": {"states": _STATE_LIST, "body": {}, "name": {"type": "string", "minLength": 1}},
 }
 # What version 1 documents may not use: each key is version 2 format.
 V2_ONLY = {

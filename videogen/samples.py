@@ -32,7 +32,7 @@ def sample_inputs(dialect: Dialect) -> dict[str, Any]:
     values: dict[str, Any] = dict.fromkeys(shape.fields if isinstance(shape, Fields) else (), None)
     values.update(dialect.defaults)
     values.update(read)
-    width, height = size_of(values) or DEFAULT_SIZE
+    width, height = size_of(values, dialect.sizes) or DEFAULT_SIZE
     values.update(width=width, height=height, fps=values.get("fps") or 24, seed=values.get("seed") or 42)
     values["count"] = int(values.get("count") or 1)
     values["duration_s"] = float(values.get("duration_s") or 8)
@@ -95,7 +95,7 @@ def sample_context(dialect: Dialect, state: str) -> dict[str, Any]:
         "base_url": f"http://127.0.0.1:8000/{dialect.name}",
         "request_id": "sample-request-id",
         **times,
-        "source": None,  # a create that refers to no other operation
+        "source": {"token": None, "id": None, "name": None},  # a create that refers to no other operation
         "videos": [_video(dialect, ident, inputs)] if state == "succeeded" else [],
         "error": dict(dialect.failure),
         "filter": {**dialect.filter, "count": inputs["count"]},

@@ -30,15 +30,22 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
-def size_of(values: Mapping[str, Any]) -> tuple[int, int] | None:
-    """(width, height) from the inputs, or None when they say neither a size nor resolution and ratio."""
+Table = Mapping[str, Mapping[str, tuple[int, int]]]
+
+
+def size_of(values: Mapping[str, Any], table: Table | None = None) -> tuple[int, int] | None:
+    """(width, height) from the inputs, or None when they say neither a size nor resolution and ratio.
+
+    ``table`` is a dialect's own ``sizes``: resolution -> aspect ratio -> size, for vendors whose
+    pixels differ from the rule (a 720p 16:9 clip that is 1248x704)."""
     width, height = _number(values.get("width")), _number(values.get("height"))
     if width and height:
         return even(round(width)), even(round(height))
     resolution, ratio = values.get("resolution"), values.get("aspect_ratio")
     if not isinstance(resolution, str) or not isinstance(ratio, str):
         return None
-    return _sized(resolution, ratio)
+    listed = (table or {}).get(resolution.lower(), {}).get(ratio)
+    return (even(listed[0]), even(listed[1])) if listed else _sized(resolution, ratio)
 
 
 @functools.lru_cache(maxsize=256)  # a handful of resolutions and ratios, asked for on every create

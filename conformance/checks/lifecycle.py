@@ -179,9 +179,11 @@ def _poll_once(session: Session, job: Job) -> None:
         _judge_repoll(session, job, exchange, state, body)
     elif state in TERMINAL:
         job.final = state
-        job.outcome = _outcome(session, state, body)
+        job.outcome = _outcome(session, job, state, body)
         session.ledger.passed(Check.LIFECYCLE_FINISHES, job.label)
-        job.result_urls = judge_results(session, job.label, purpose=job.purpose, expect=job.expect, state=state, body=body, poll=exchange)
+        job.result_urls = judge_results(
+            session, job.label, purpose=job.purpose, expect=job.expect, state=state, body=body, poll=exchange, handle=job.handle
+        )
         job.interval = session.config.poll_interval
         _schedule(session, job)
     else:
@@ -224,14 +226,14 @@ def _judge_echo(session: Session, job: Job, exchange: Exchange, body: Any) -> No
     )
 
 
-def _outcome(session: Session, state: str, body: Any) -> tuple[Any, ...]:
+def _outcome(session: Session, job: Job, state: str, body: Any) -> tuple[Any, ...]:
     """What must not change between polls of a finished operation (URLs may be re-signed)."""
-    refs = results_of(session.read, body) or []
+    refs = results_of(session.read, body, handle=job.handle) or []
     return (state, len(refs), session.read.error.get(body) is not MISSING)
 
 
 def _judge_repoll(session: Session, job: Job, exchange: Exchange, state: str, body: Any) -> None:
-    outcome = _outcome(session, state, body)
+    outcome = _outcome(session, job, state, body)
     if outcome == job.outcome:
         session.ledger.passed(Check.LIFECYCLE_STABLE, job.label)
     else:

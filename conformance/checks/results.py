@@ -21,7 +21,9 @@ from videogen.reading import ResultRef, results_of, well_formed_error
 __all__ = ["judge_results"]
 
 
-def judge_results(session: Session, label: str, *, purpose: str, expect: Expectation, state: str, body: Any, poll: Exchange) -> list[str]:
+def judge_results(
+    session: Session, label: str, *, purpose: str, expect: Expectation, state: str, body: Any, poll: Exchange, handle: str
+) -> list[str]:
     """Judge a terminal body; returns the result URLs that lie under the base URL."""
     ledger = session.ledger
     if state != "succeeded":
@@ -32,7 +34,7 @@ def judge_results(session: Session, label: str, *, purpose: str, expect: Expecta
         return []
     if purpose == "failure":
         ledger.skipped(Check.LIFECYCLE_FAILURE_ERROR, label, "the target did not fail when asked to (--failure-suffix): nothing to judge")
-    refs = results_of(session.read, body) or []
+    refs = results_of(session.read, body, handle=handle, base_url=session.config.base_url) or []
     where = (session.read.results.text or "the body") if session.read.results is not None else "the result route"
     if not refs or (expect.count is not None and len(refs) != expect.count):
         wanted = expect.count if expect.count is not None else "at least 1"

@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from mockserver.roles.create import create
 from mockserver.roles.download import download
+from mockserver.roles.listing import listing
 from mockserver.roles.poll import poll, undocumented
+from mockserver.roles.static import static
+from mockserver.roles.terminate import terminate
 
 __all__ = ["HANDLERS"]
 
-HANDLERS = {"create": create, "poll": poll, "download": download, None: undocumented}
+HANDLERS = {
+    "create": create,
+    "poll": poll,
+    "download": download,
+    "list": listing,
+    "delete": terminate,
+    "cancel": terminate,
+    "static": static,
+    None: undocumented,
+}

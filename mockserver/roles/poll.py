@@ -29,7 +29,13 @@ async def find(ep: Endpoint, call: Call, source: Source) -> tuple[str, Operation
         if value is not MISSING:
             fields[name] = value
     record = await ep.runtime.store.get(token)
-    if record is None or record.dialect != ep.dialect.name or record.owner != call.owner or not ep.sim.matches(record, fields):
+    if (
+        record is None
+        or record.deleted_at is not None
+        or record.dialect != ep.dialect.name
+        or record.owner != call.owner
+        or not ep.sim.matches(record, fields)
+    ):
         return raw, None
     return raw, record
 

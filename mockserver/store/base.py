@@ -31,6 +31,8 @@ class Delivery:
     state: str  # the state whose start it announces
     url: str
     due_at: float  # on the mock's clock: the next attempt is due then
+    happened_at: float = 0.0  # on the mock's clock: when the state began (the event's time)
+    base_url: str = ""  # the dialect's root as the creating client reached it, for URLs in the body
     attempts: int = 0
     status: str = "pending"  # pending | delivered | failed | superseded
     last: str = ""  # the last attempt's outcome: "200", "503", "timeout", ...

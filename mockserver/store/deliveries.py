@@ -21,7 +21,7 @@ class MemoryDeliveries:
             if known is None:
                 self._all[d.id] = d
             elif known.status == "pending":
-                known.due_at, known.url = d.due_at, d.url
+                known.due_at, known.happened_at, known.url = d.due_at, d.happened_at, d.url
         if len(self._all) > _KEEP:
             for old in [k for k, v in self._all.items() if v.status != "pending"][: len(self._all) - _KEEP]:
                 del self._all[old]

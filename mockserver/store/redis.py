@@ -242,7 +242,7 @@ class RedisDeliveries:
                 d = Delivery.from_json(known)
                 if d.status != "pending":
                     continue
-                d.due_at, d.url = fresh.due_at, fresh.url
+                d.due_at, d.happened_at, d.url = fresh.due_at, fresh.happened_at, fresh.url
             seq = await r.incr(self._key + "seq")
             async with r.pipeline(transaction=True) as pipe:
                 pipe.set(self._key + d.id, d.to_json())

@@ -273,7 +273,7 @@ class SQLiteDeliveries:
                         continue
                     old = Delivery.from_json(known[0])
                     if old.status == "pending":
-                        old.due_at, old.url = d.due_at, d.url
+                        old.due_at, old.happened_at, old.url = d.due_at, d.happened_at, d.url
                         conn.execute("UPDATE deliveries SET due_at = ?, data = ? WHERE id = ?", (old.due_at, old.to_json(), d.id))
 
     async def claim(self, *, now: float, wall: float, lease_s: float, limit: int) -> list[Delivery]:

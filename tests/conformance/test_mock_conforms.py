@@ -8,6 +8,7 @@ import pytest
 
 import conformance
 from conformance.failures import Status
+from conformance.sample import edge_sample
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
 from tests.conformance.conftest import DIALECTS, KEY, OTHER_KEY, run_kit
@@ -16,8 +17,10 @@ from tests.conformance.conftest import DIALECTS, KEY, OTHER_KEY, run_kit
 def test_every_dialect_conforms_in_process(dialect_name: str) -> None:
     report = run_kit(dialect_name, max_creates=3, failure_suffix=" [mock:fail]", fuzz_examples=8)
     assert report.conforms, report.summary()
-    assert report.creates_spent == 3
-    assert [j.final for j in report.jobs] == ["succeeded", "failed", "succeeded"]
+    dialect = DIALECTS[dialect_name]
+    varies = edge_sample(dialect, dialect.create) is not None  # a document may leave nothing to vary at no extra cost
+    assert report.creates_spent == (3 if varies else 2)
+    assert [j.final for j in report.jobs] == ["succeeded", "failed", "succeeded"][: report.creates_spent]
     judged = {c.check for c in report.cases if c.status is Status.PASSED}
     for check in (
         "response.schema",
@@ -65,7 +68,8 @@ def test_every_dialect_conforms_over_real_sockets() -> None:
             )
             timings[name] = time.monotonic() - t
             assert report.conforms, report.summary()
-            assert report.creates_spent == 3
+            dialect = DIALECTS[name]
+            assert report.creates_spent == (3 if edge_sample(dialect, dialect.create) is not None else 2)
     total = time.monotonic() - started
     print("wall time per dialect:", {k: round(v, 2) for k, v in timings.items()})
     assert total < 60, timings

@@ -229,7 +229,11 @@ def test_every_state_and_download_conforms(server: LiveMockServer, name: str) ->
                 server.advance(seconds)
                 judge(flow.poll(client, f, KEY))
                 judge(flow.poll(client, f, OTHER_KEY))
-            refs = (results_of(dialect.read, f.bodies[-1]) or []) if f.states[-1] == "succeeded" else []
+            refs = (
+                (results_of(dialect.read, f.bodies[-1], handle=f.handle, base_url=server.url(name)) or [])
+                if f.states[-1] == "succeeded"
+                else []
+            )
             for url in [ref.url for ref in refs if ref.url]:
                 target = url.removeprefix(server.url(name))
                 for extra in ({}, {"range": "bytes=0-99"}, {"range": "bytes=99999999-"}):

@@ -122,7 +122,8 @@ class SequenceMachine(RuleBasedStateMachine):
         body = op.succeeded
         if body is None:
             return
-        urls = [ref.url for ref in results_of(op.dialect.read, body) or [] if ref.url and not ref.base64]
+        refs = results_of(op.dialect.read, body, handle=op.flow.handle, base_url=f"http://testserver/{op.dialect.name}") or []
+        urls = [ref.url for ref in refs if ref.url and not ref.base64]
         if self.is_live(op):
             videos = flow.download(self.client, op.flow, body, op.owner)
             assert videos and all(v[4:8] == b"ftyp" for v in videos)

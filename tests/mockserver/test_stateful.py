@@ -112,7 +112,7 @@ class SimulatorMachine(RuleBasedStateMachine):
         if op.state(self.mock.clock.now(), queued, running) != "succeeded":
             return
         r = flow.poll(self.mock.client, op.flow, op.owner)
-        refs = results_of(self.dialect.read, r.json())
+        refs = results_of(self.dialect.read, r.json(), handle=op.flow.handle, base_url=f"http://testserver/{self.dialect.name}")
         assert refs, r.text
         videos = flow.download(self.mock.client, op.flow, r.json(), op.owner)
         assert all(v[4:8] == b"ftyp" for v in videos)
