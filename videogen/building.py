@@ -73,7 +73,8 @@ def _string_keys(node: Any, where: str, source: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
                 if not isinstance(key, str):
-                    raise SpecError(source, where, f"the key {key!r} is not a string: quote it (YAML reads unquoted on, off, yes, no, numbers and dates as other types)")
+                    problem = f"the key {key!r} is not a string: quote it (YAML reads unquoted on, off, yes, no and numbers as others)"
+                    raise SpecError(source, where, problem)
                 stack.append((value, f"{where}/{escape(key)}"))
         elif isinstance(node, list):
             stack.extend((value, f"{where}/{i}") for i, value in enumerate(node))
