@@ -87,6 +87,10 @@ def create_app(
         if dialect.name in by_name or dialect.name.startswith("_"):
             raise ConfigError(f"dialect name {dialect.name!r} is taken or reserved; rename {dialect.path}")
         by_name[dialect.name] = dialect
+    for name, _ in config.webhook_urls:
+        if name is not None and not (name in by_name and by_name[name].webhooks):
+            with_webhooks = ", ".join(n for n, d in by_name.items() if d.webhooks) or "none"
+            raise ConfigError(f"--webhook-url {name}=...: {name!r} is not a dialect that sends webhooks (those that do: {with_webhooks})")
     rng = random.Random(config.seed)  # seed None: seeded from the OS
     runtime = Runtime(by_name, store or MemoryStore(), clock or VirtualClock(), config, rng)
     deliverer = Deliverer(runtime, transport=webhook_transport)

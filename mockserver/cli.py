@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults", type=Path, default=None, metavar="PROFILE", help="YAML fault profile: {seed: N, faults: [{kind: ..., ...}]}"
     )
     serve.add_argument("--access-log", action="store_true", help="log one JSON line per request (API keys redacted)")
+    serve.add_argument(
+        "--webhook-url",
+        action="append",
+        default=[],
+        metavar="[DIALECT=]URL",
+        help="send the webhooks of DIALECT (default: of every dialect that has webhooks) to URL (repeatable)",
+    )
+    serve.add_argument("--webhook-secret", default=None, help="sign webhooks with this secret instead of each dialect's default")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     check = sub.add_parser("check", help="load and validate dialect documents, then exit")
     check.add_argument("--specs", type=Path, default=None)
@@ -74,7 +82,16 @@ def _config_from(args: argparse.Namespace) -> dict[str, Any]:
         "faults": [rule.to_dict() for rule in rules],
         "fault_seed": fault_seed,
         "access_log": args.access_log,
+        "webhook_urls": [_webhook_url(text) for text in args.webhook_url],
+        "webhook_secret": args.webhook_secret,
     }
+
+
+def _webhook_url(text: str) -> tuple[str | None, str]:
+    name, sep, url = text.partition("=")
+    if sep and not name.startswith(("http:", "https:")):
+        return name, url
+    return None, text
 
 
 def app_from_env() -> Starlette:
@@ -88,6 +105,7 @@ def app_from_env() -> Starlette:
     raw["specs_dir"] = Path(raw["specs_dir"]) if raw["specs_dir"] else None
     raw["api_keys"] = frozenset(raw["api_keys"])
     raw["faults"] = tuple(FaultRule.from_dict(r) for r in raw["faults"])
+    raw["webhook_urls"] = tuple((name, url) for name, url in raw["webhook_urls"])
     if raw["seed"] is not None and os.environ.get("VIDEOGEN_MOCK_WORKERS", "1") != "1":
         raw["seed"] = raw["seed"] * 1_000_003 + os.getpid()  # distinct id streams per worker
     return create_app(config=MockConfig(**raw), store=open_store(store_url))
@@ -120,7 +138,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = _config_from(args)
     # Validate everything now, in this process, so a bad option fails before uvicorn starts.
     MockConfig(
-        **{k: v for k, v in config.items() if k not in ("store", "faults")} | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key)}
+        **{k: v for k, v in config.items() if k not in ("store", "faults", "webhook_urls")}
+        | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key), "webhook_urls": tuple(config["webhook_urls"])}
     )
     open_store(args.store)  # raises ConfigError for a malformed --store URL
     os.environ[_ENV] = json.dumps(config)

@@ -23,6 +23,7 @@ from mockserver.lifecycle import state_at
 from mockserver.record import OperationRecord
 from mockserver.responses import JSONBytes
 from mockserver.runtime import Runtime
+from mockserver.store.base import Delivery
 from videogen.coercion import is_digits
 from videogen.dialect import YAML_LOADER
 from videogen.states import FORCEABLE, ORDER, STATES, TERMINAL
@@ -61,8 +62,27 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render_metrics(requests: dict[tuple[str, str, int], int], by_state: dict[tuple[str, str], int]) -> str:
-    """The Prometheus text format: requests by dialect, operation and status; operations by state."""
+def _delivery(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "token": d.token,
+        "dialect": d.dialect,
+        "event": d.event,
+        "state": d.state,
+        "url": d.url,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last": d.last,
+        "due_at": d.due_at,
+        "happened_at": d.happened_at,
+        "history": d.history,
+    }
+
+
+def render_metrics(
+    requests: dict[tuple[str, str, int], int], by_state: dict[tuple[str, str], int], webhooks: dict[tuple[str, str], int] | None = None
+) -> str:
+    """The Prometheus text format: requests by dialect, operation and status; operations by state; webhook attempts."""
     lines = [
         "# HELP videogen_requests_total Requests answered inside a dialect's mount.",
         "# TYPE videogen_requests_total counter",
@@ -72,6 +92,12 @@ def render_metrics(requests: dict[tuple[str, str, int], int], by_state: dict[tup
     lines += ["# HELP videogen_operations Stored operations by their state now.", "# TYPE videogen_operations gauge"]
     for (dialect, state), n in sorted(by_state.items()):
         lines.append(f'videogen_operations{{dialect="{_label(dialect)}",state="{state}"}} {n}')
+    lines += [
+        "# HELP videogen_webhook_attempts_total Webhook and callback attempts by outcome.",
+        "# TYPE videogen_webhook_attempts_total counter",
+    ]
+    for (dialect, outcome), n in sorted((webhooks or {}).items()):
+        lines.append(f'videogen_webhook_attempts_total{{dialect="{_label(dialect)}",outcome="{outcome}"}} {n}')
     return "\n".join(lines) + "\n"
 
 
@@ -175,6 +201,8 @@ def control_router(runtime: Runtime) -> Router:
         else:
             record.forced_state, record.forced_at = target, now
         await runtime.store.put(record)
+        deliveries = await runtime.store.deliveries.recent(token=record.token, limit=1)
+        await runtime.plan_events(record, deliveries[0].base_url if deliveries else "")
         return JSONBytes.of(summary(runtime, record, now))
 
     async def clock(request: Request) -> Response:
@@ -189,6 +217,7 @@ def control_router(runtime: Runtime) -> Router:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10 * 365 * 86400:
             return _error(400, f"'seconds' must be a number from 0 to 315360000; got {seconds!r}")
         await runtime.advance_clock(float(seconds))
+        runtime.wake_deliverer()  # what became due is sent now, not at the next tick
         return JSONBytes.of({"now": await runtime.now()})
 
     async def reset(request: Request) -> Response:
@@ -224,13 +253,22 @@ def control_router(runtime: Runtime) -> Router:
         runtime.faults.replace([])
         return await get_faults(request)
 
+    async def webhooks(request: Request) -> Response:
+        token = request.query_params.get("token")
+        limit_raw = request.query_params.get("limit", "100")
+        if not is_digits(limit_raw) or not 1 <= int(limit_raw) <= 10_000:
+            return _error(400, f"limit must be an integer from 1 to 10000, got {limit_raw!r}")
+        found = await runtime.store.deliveries.recent(token=token, limit=int(limit_raw))
+        return JSONBytes.of({"deliveries": [_delivery(d) for d in found], "now": await runtime.now()})
+
     async def metrics(request: Request) -> Response:
         now = await runtime.now()
         by_state: dict[tuple[str, str], int] = {}
         for record in await runtime.store.page(limit=10_000_000):
             key = (record.dialect, state_at(record, now).state)
             by_state[key] = by_state.get(key, 0) + 1
-        return Response(render_metrics(runtime.requests, by_state), media_type="text/plain; version=0.0.4; charset=utf-8")
+        text = render_metrics(runtime.requests, by_state, runtime.webhooks)
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return Router(
         routes=[
@@ -238,6 +276,7 @@ def control_router(runtime: Runtime) -> Router:
             Route("/faults", guarded(put_faults), methods=["PUT"]),
             Route("/faults", guarded(delete_faults), methods=["DELETE"]),
             Route("/metrics", guarded(metrics), methods=["GET"]),
+            Route("/webhooks", guarded(webhooks), methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/health", guarded(health), methods=["GET"]),
             Route("/operations", guarded(list_operations), methods=["GET"]),

@@ -90,14 +90,15 @@ def state_at(record: OperationRecord, now: float) -> Snapshot:
     """The state of ``record`` at time ``now``: a pure function of its arguments."""
     if record.forced_state is not None and record.forced_at is not None and now >= record.forced_at:
         return Snapshot(record.forced_state, 100, record.forced_at)
-    elapsed = now - record.created_at
-    if elapsed < record.queued_s:
-        return Snapshot("queued", 0, record.created_at)
+    # Absolute times, computed as timeline() computes them, so the two agree to the last bit.
     started = record.created_at + record.queued_s
-    if record.outcome == "never" or elapsed < record.queued_s + record.running_s:
+    if now < started:
+        return Snapshot("queued", 0, record.created_at)
+    ended = started + record.running_s
+    if record.outcome == "never" or now < ended:
         fraction = (now - started) / record.running_s if record.running_s > 0 else 0.0
         return Snapshot("running", max(0, min(99, int(fraction * 100))), started)
-    return Snapshot(record.outcome, 100, started + record.running_s)
+    return Snapshot(record.outcome, 100, ended)
 
 
 def timeline(record: OperationRecord) -> list[tuple[str, float]]:
@@ -106,12 +107,10 @@ def timeline(record: OperationRecord) -> list[tuple[str, float]]:
     What ``state_at`` would answer at any time is the last entry at or before it;
     webhooks are planned from this, and the inspector draws it.
     """
-    start = record.created_at
-    steps = [("queued", start)]
-    if record.queued_s > 0 or record.running_s > 0 or record.outcome == "never":
-        steps.append(("running", start + record.queued_s))
+    started = record.created_at + record.queued_s
+    steps = [("queued", record.created_at), ("running", started)]
     if record.outcome != "never":
-        steps.append((record.outcome, start + record.queued_s + record.running_s))
+        steps.append((record.outcome, started + record.running_s))
     if record.forced_state is not None and record.forced_at is not None:
         steps = [(state, at) for state, at in steps if at < record.forced_at or (at == record.forced_at and state == "queued")]
         steps.append((record.forced_state, record.forced_at))

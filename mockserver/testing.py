@@ -30,6 +30,7 @@ from mockserver.config import MockConfig
 from mockserver.record import OperationRecord
 from mockserver.runtime import Runtime
 from mockserver.store import Store
+from mockserver.webhooks import Deliverer
 from videogen.dialect import Dialect
 from videogen.errors import VideogenError
 
@@ -45,7 +46,7 @@ class SyncASGITransport(httpx.BaseTransport):
     def __init__(self, app: Any) -> None:
         self._inner = httpx.ASGITransport(app=app)
         self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
+        self.portal = self._portal_cm.__enter__()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def call() -> httpx.Response:
@@ -53,7 +54,7 @@ class SyncASGITransport(httpx.BaseTransport):
             content = await response.aread()
             return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
-        result: httpx.Response = self._portal.call(call)
+        result: httpx.Response = self.portal.call(call)
         return result
 
     def close(self) -> None:
@@ -85,8 +86,9 @@ class _Harness:
         self, specs: Iterable[Dialect] | Path | None, clock: Clock | None, store: Store | None, config: MockConfig | None, **options: Any
     ) -> None:
         self.clock = clock or FakeClock()
+        transport = options.pop("webhook_transport", None)
         config = config or MockConfig(**options)
-        self.app = create_app(specs, clock=self.clock, store=store, config=config)
+        self.app = create_app(specs, clock=self.clock, store=store, config=config, webhook_transport=transport)
 
     @property
     def runtime(self) -> Runtime:
@@ -120,6 +122,14 @@ class MockVideoAPI(_Harness):
 
     def url(self, dialect: str) -> str:
         return f"http://testserver/{dialect}"
+
+    def deliver_due(self) -> int:
+        """Send the webhooks that became due (in-process there is no background task); returns the attempts."""
+        deliverer: Deliverer = self.app.state.deliverer
+        transport = self.client._transport
+        assert isinstance(transport, SyncASGITransport)
+        attempted: int = transport.portal.call(deliverer.deliver_due)
+        return attempted
 
     def __enter__(self) -> MockVideoAPI:
         return self
