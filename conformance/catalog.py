@@ -14,7 +14,7 @@ from enum import StrEnum
 
 __all__ = ["CATEGORIES", "CHECKS", "Check", "CheckInfo", "category_of"]
 
-CATEGORIES = ("response", "input", "lifecycle", "auth", "courtesy")
+CATEGORIES = ("response", "input", "lifecycle", "auth", "courtesy", "webhook")
 
 
 class Check(StrEnum):
@@ -34,12 +34,20 @@ class Check(StrEnum):
     LIFECYCLE_MEDIA = "lifecycle.media"
     LIFECYCLE_FAILURE_ERROR = "lifecycle.failure_error"
     LIFECYCLE_STABLE = "lifecycle.stable"
+    LIFECYCLE_VARIANTS = "lifecycle.variants"
+    LIFECYCLE_LIST = "lifecycle.list"
+    LIFECYCLE_DELETE = "lifecycle.delete"
+    LIFECYCLE_CANCEL = "lifecycle.cancel"
     AUTH_MISSING_KEY = "auth.missing_key"
     AUTH_INVALID_KEY = "auth.invalid_key"
     AUTH_ISOLATION = "auth.isolation"
     AUTH_UNKNOWN_ID = "auth.unknown_id"
     COURTESY_DOCUMENTED = "courtesy.documented"
     COURTESY_RETRY_AFTER = "courtesy.retry_after"
+    WEBHOOK_DELIVERED = "webhook.delivered"
+    WEBHOOK_SIGNED = "webhook.signed"
+    WEBHOOK_SCHEMA = "webhook.schema"
+    WEBHOOK_AGREES = "webhook.agrees"
 
     @property
     def category(self) -> str:
@@ -68,12 +76,20 @@ _TITLES = {
     Check.LIFECYCLE_MEDIA: "each result downloads as an MP4 a real demuxer opens, at the requested size and duration",
     Check.LIFECYCLE_FAILURE_ERROR: "a failed operation carries a well-formed error",
     Check.LIFECYCLE_STABLE: "re-polling a finished operation gives the same outcome",
+    Check.LIFECYCLE_VARIANTS: "each documented download variant (thumbnail, spritesheet) opens, in its documented media type",
+    Check.LIFECYCLE_LIST: "the list pages through the caller's operations, each once, and ends",
+    Check.LIFECYCLE_DELETE: "a deleted operation answers the documented not-found, to polls and downloads alike",
+    Check.LIFECYCLE_CANCEL: "a cancel has the documented effect: a cancelled job ends cancelled, a finished one gets the documented error",
     Check.AUTH_MISSING_KEY: "a request without a key gets the documented missing-key error",
     Check.AUTH_INVALID_KEY: "a malformed or unknown key gets the documented error, never the data",
     Check.AUTH_ISOLATION: "another key cannot see or download the first key's operation",
     Check.AUTH_UNKNOWN_ID: "an unknown id gets the documented not-found answer, never a 5xx",
     Check.COURTESY_DOCUMENTED: "a 429 is documented for the operation that sent it",
     Check.COURTESY_RETRY_AFTER: "a 429 carries a usable Retry-After, and the limit lifts when it is honoured",
+    Check.WEBHOOK_DELIVERED: "every event a job's states call for reaches the receiver within --webhook-wait",
+    Check.WEBHOOK_SIGNED: "a delivery carries a valid signature where the document says events are signed",
+    Check.WEBHOOK_SCHEMA: "a delivery's body matches the event's documented schema",
+    Check.WEBHOOK_AGREES: "a delivery announces a state the job's polls showed",
 }
 
 

@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         "--failure-suffix", help="text appended to a prompt that makes the target fail a job, e.g. ' [mock:fail]' for videogen-mock"
     )
     r.add_argument("--fuzz-examples", type=int, default=8, help="generated inputs per free operation and mode (default 8)")
+    r.add_argument(
+        "--webhook-listen",
+        metavar="HOST:PORT",
+        help="run a receiver for the target's webhooks and callbacks there (its URL goes where the create documents one)",
+    )
+    r.add_argument("--webhook-url", help="the receiver's URL as the target reaches it (default: http://HOST:PORT/)")
+    r.add_argument("--webhook-secret", help="the secret the target signs events with (default: the document's)")
+    r.add_argument("--webhook-wait", type=float, default=30.0, help="seconds a job's events may take after it ends (default 30)")
     r.add_argument("--junit", type=Path, help="write a JUnit XML report here")
     r.add_argument("--json", type=Path, help="write a JSON report here")
     r.add_argument("--quiet", action="store_true", help="no progress, verdict only")
@@ -92,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             poll_interval=min(args.poll_interval, 30.0),
             failure_suffix=args.failure_suffix,
             fuzz_examples=args.fuzz_examples,
+            webhook_listen=args.webhook_listen,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
+            webhook_wait=args.webhook_wait,
         )
         if args.quiet:
             report = run(config)

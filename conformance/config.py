@@ -29,6 +29,10 @@ class RunConfig:
     fuzz_examples: int = 8  # generated inputs per operation and mode
     max_invalid_creates: int = 24
     request_timeout: float = 60.0
+    webhook_listen: str | None = None  # HOST:PORT of a receiver the kit runs for webhooks and callbacks
+    webhook_secret: str | None = None  # the secret the target signs deliveries with
+    webhook_wait: float = 30.0  # how long after a job ends its events may take to arrive
+    webhook_url: str | None = None  # where the target reaches the receiver (default http://HOST:PORT/)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -48,6 +52,12 @@ class RunConfig:
             raise ConfigError(f"--poll-interval must be > 0 and <= {self.max_poll_interval}, got {self.poll_interval}")
         if self.fuzz_examples < 0 or self.max_invalid_creates < 0:
             raise ConfigError("fuzz_examples and max_invalid_creates must be 0 or more")
+        if self.webhook_listen is not None:
+            host, sep, port = self.webhook_listen.rpartition(":")
+            if not sep or not host or not port.isascii() or not port.isdigit() or not 0 <= int(port) <= 65535:
+                raise ConfigError(f"--webhook-listen must look like '127.0.0.1:8765' (HOST:PORT), got {self.webhook_listen!r}")
+        if not self.webhook_wait > 0:
+            raise ConfigError(f"--webhook-wait must be a number of seconds > 0, got {self.webhook_wait}")
 
     @property
     def secrets(self) -> dict[str, str]:

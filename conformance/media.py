@@ -9,7 +9,7 @@ import av
 
 from videogen.errors import VideogenError
 
-__all__ = ["MediaInfo", "NotPlayable", "probe"]
+__all__ = ["MediaInfo", "NotPlayable", "probe", "probe_image"]
 
 
 class NotPlayable(VideogenError, ValueError):
@@ -56,3 +56,23 @@ def probe(data: bytes) -> MediaInfo:
             return MediaInfo(str(ctx.name), int(ctx.width), int(ctx.height), duration, packets)
     except av.error.FFmpegError as exc:
         raise NotPlayable(f"FFmpeg cannot open it as MP4: {exc}") from None
+
+
+_IMAGE_FORMATS = {"image/webp": "webp_pipe", "image/jpeg": "jpeg_pipe", "image/png": "png_pipe"}
+
+
+def probe_image(data: bytes, media_type: str) -> tuple[int, int]:
+    """Decode an image of ``media_type`` with FFmpeg; (width, height), or NotPlayable saying why."""
+    fmt = _IMAGE_FORMATS.get(media_type)
+    if fmt is None:
+        raise NotPlayable(f"{media_type} is not an image type the kit opens ({', '.join(_IMAGE_FORMATS)})")
+    if not data:
+        raise NotPlayable("empty body")
+    try:
+        with av.open(io.BytesIO(data), mode="r", format=fmt) as container:
+            frame = next(container.decode(video=0), None)
+            if frame is None:
+                raise NotPlayable(f"no image decodes from it as {media_type}")
+            return int(frame.width), int(frame.height)
+    except av.error.FFmpegError as exc:
+        raise NotPlayable(f"FFmpeg cannot open it as {media_type}: {exc}") from None

@@ -18,8 +18,10 @@ from conformance.clock import Clock
 from conformance.config import RunConfig
 from conformance.exchange import Exchange, Redactor
 from conformance.failures import Ledger
+from conformance.receiver import Receiver
 from conformance.routes import Routes
 from videogen.dialect import Dialect, Operation
+from videogen.errors import ConfigError
 from videogen.inputs import RequestView
 from videogen.pointer import MISSING
 from videogen.reading import PollRequest, create_request, credentials, poll_request
@@ -90,9 +92,35 @@ class Session:
         self.client.listeners.append(ResponseConformance(dialect, self.ledger))
         self.create_op = dialect.create
         self.notes: list[str] = []
+        self.receiver: Receiver | None = None
+        if config.webhook_listen is not None:
+            host, _, port = config.webhook_listen.rpartition(":")
+            try:
+                self.receiver = Receiver(host, int(port)).__enter__()
+            except OSError as exc:
+                raise ConfigError(f"--webhook-listen {config.webhook_listen}: cannot listen there ({exc})") from None
 
     def close(self) -> None:
         self.client.close()
+        if self.receiver is not None:
+            self.receiver.__exit__(None, None, None)
+
+    @property
+    def callback_url(self) -> str | None:
+        """Where the target reaches the kit's receiver, when one runs."""
+        if self.receiver is None:
+            return None
+        return self.config.webhook_url or self.receiver.url
+
+    def with_callback(self, body: Any) -> Any:
+        """``body`` with the receiver's URL where the create documents a callback URL (in its body)."""
+        url = self.callback_url
+        if url is None:
+            return body
+        for event in self.create_op.callbacks:
+            if event.url is not None and event.url.pointer is not None:
+                body = event.url.pointer.set(body, url)
+        return body
 
     def example_model(self) -> str:
         """The model the document's example create names (in its path or its body)."""

@@ -30,7 +30,9 @@ class WireValidator:
             for p in op.parameters
             if p["in"] in ("path", "query", "header")
         ]
-        self.body = jsonschema_rs.validator_for(op.body_schema) if op.body_schema is not None else None
+        json_schema = op.body_schemas.get("application/json")
+        self.body = jsonschema_rs.validator_for(json_schema) if json_schema is not None else None
+        self.takes_body = bool(op.body_schemas)
 
     def violations(self, path: Mapping[str, str], query: Mapping[str, str], headers: Mapping[str, str], body: bytes | None) -> list[str]:
         found: list[str] = []
@@ -52,13 +54,13 @@ class WireValidator:
         return found
 
     def _body(self, headers: Mapping[str, str], body: bytes | None) -> list[str]:
-        if self.body is None:
+        if not self.takes_body:
             return []
         if not body or not body.strip():
             return ["a request body is required"] if self.op.body_required else []
         media = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
-        if media != "application/json" and not media.endswith("+json"):
-            return [f"content type {media!r} is not application/json"]
+        if self.body is None or (media != "application/json" and not media.endswith("+json")):
+            return [f"content type {media!r} is not one this operation documents ({', '.join(self.op.body_schemas)})"]
         try:
             document = json.loads(body, parse_constant=_reject_constant)
         except ValueError as exc:

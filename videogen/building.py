@@ -354,7 +354,8 @@ class _Builder:
             return replace(op, effects={**defaults, **ext.get("effects", {})}, **common)
         return replace(op, **common)  # static
 
-    def event(self, key: str, block: dict[str, Any], url: Source | None, where: str) -> Event:
+    def event(self, key: str, block: dict[str, Any], url: Source | None, where: str, target: dict[str, Any]) -> Event:
+        content = (target.get("requestBody") or {}).get("content") or {}
         return Event(
             key=key,
             name=str(block.get("name", key)),
@@ -362,6 +363,7 @@ class _Builder:
             body=self.template(block["body"], f"{where}/body"),
             url=url,
             where=where,
+            schema=(content.get("application/json") or {}).get("schema"),
         )
 
     def callbacks(self, op: Operation, raw: dict[str, Any]) -> list[Event]:
@@ -374,7 +376,7 @@ class _Builder:
                         continue
                     where = f"{op.where}/callbacks/{escape(name)}/{escape(expression)}/{verb}"
                     url = expression_source(expression, self.source, f"{op.where}/callbacks/{escape(name)}")
-                    out.append(self.event(f"{op.operation_id}/callbacks/{name}", block, url, f"{where}/x-videogen"))
+                    out.append(self.event(f"{op.operation_id}/callbacks/{name}", block, url, f"{where}/x-videogen", target))
         return out
 
     def webhooks(self) -> list[Event]:
@@ -383,7 +385,7 @@ class _Builder:
             for verb, target in (item or {}).items():
                 block = (target or {}).get("x-videogen") if isinstance(target, dict) else None
                 if block is not None:
-                    out.append(self.event(f"webhooks/{name}/{verb}", block, None, f"/webhooks/{escape(name)}/{verb}/x-videogen"))
+                    out.append(self.event(f"webhooks/{name}/{verb}", block, None, f"/webhooks/{escape(name)}/{verb}/x-videogen", target))
         return out
 
     # -- the client's half ---------------------------------------------------------------

@@ -142,6 +142,7 @@ class Event:
     body: Template
     url: Source | None  # a callback's URL, from the create request; None: an out-of-band webhook
     where: str
+    schema: dict[str, Any] | None = None  # the JSON schema the document gives the event's body
 
 
 @dataclass(frozen=True, slots=True)

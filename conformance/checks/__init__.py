@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from conformance.checks import auth, courtesy, inputs, lifecycle
+from conformance.checks import auth, courtesy, inputs, lifecycle, resources, webhooks
 
-__all__ = ["auth", "courtesy", "inputs", "lifecycle"]
+__all__ = ["auth", "courtesy", "inputs", "lifecycle", "resources", "webhooks"]

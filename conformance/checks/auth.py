@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from conformance.bodies import encode_body
 from conformance.catalog import Check
 from conformance.exchange import Exchange
 from conformance.failures import Severity, observed
@@ -156,7 +157,8 @@ def create_probes(session: Session) -> None:
         )
         return
     request = create_request(session.dialect)
-    exchange = session.send(request.method, request.path, key=None, op=op, json_body=request.json)
+    headers, content = encode_body(op, request.json)
+    exchange = session.send(request.method, request.path, key=None, op=op, headers=headers, content=content)
     if exchange.status is not None and 200 <= exchange.status < 300:
         session.budget.spend(unexpected=True)
     missing = session.kind_code("missing_key")

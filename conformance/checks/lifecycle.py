@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.bodies import encode_body
 from conformance.catalog import Check
 from conformance.checks.results import judge_results
 from conformance.exchange import Exchange
@@ -58,7 +59,8 @@ def start_job(session: Session, label: str, purpose: str, body: Any) -> Job | No
         session.ledger.skipped(Check.LIFECYCLE_CREATE, label, "no creates left in --max-creates")
         return None
     request = create_request(session.dialect, body=body)
-    exchange = session.send(request.method, request.path, key=session.config.api_key, op=op, json_body=request.json)
+    headers, content = encode_body(op, session.with_callback(request.json))
+    exchange = session.send(request.method, request.path, key=session.config.api_key, op=op, headers=headers, content=content)
     check = Check.INPUT_VALID_ACCEPTED if purpose == "sample" else Check.LIFECYCLE_CREATE
     target = op.operation_id if purpose == "sample" else label
     if exchange.status is not None and 200 <= exchange.status < 300:

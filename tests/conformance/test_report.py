@@ -47,7 +47,7 @@ def test_the_ledger_counts_repeats_and_a_failure_wins_over_passes() -> None:
 
 def test_scores_per_category_ignore_skipped_cases() -> None:
     scores = sample_report().scores()
-    assert scores == {"response": 100.0, "input": None, "lifecycle": 0.0, "auth": 100.0, "courtesy": None}
+    assert scores == {"response": 100.0, "input": None, "lifecycle": 0.0, "auth": 100.0, "courtesy": None, "webhook": None}
     assert sample_report().score == pytest.approx(66.7)
 
 
