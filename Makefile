@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SDK3   := .venv-genai3
 PORT   ?= 8000
+HOOK_PORT ?= 8799
 # Every bundled dialect: specs/<name>.yaml, except files starting with _.
 DIALECTS := $(filter-out _%,$(basename $(notdir $(wildcard specs/*.yaml))))
 ARGS   ?=
@@ -67,11 +68,12 @@ bench-check: setup wrk
 # The conformance kit against the mock, every bundled dialect, reports in reports/.
 conform: setup
 	@mkdir -p reports
-	@$(BIN)/python -m mockserver serve --port $(PORT) --time-scale 0.02 --seed 1 & pid=$$!; \
+	@$(BIN)/python -m mockserver serve --port $(PORT) --time-scale 0.02 --seed 1 --webhook-url http://127.0.0.1:$(HOOK_PORT)/ & pid=$$!; \
 	trap "kill $$pid" EXIT; sleep 1.5; status=0; \
 	for d in $(DIALECTS); do \
 	  $(BIN)/python -m conformance run --spec $$d --base-url http://127.0.0.1:$(PORT)/$$d --api-key key-a \
 	    --other-api-key key-b --max-creates 3 --failure-suffix ' [mock:fail]' --rate-limit 100 --poll-interval 0.2 \
+	    --webhook-listen 127.0.0.1:$(HOOK_PORT) --webhook-wait 10 \
 	    --junit reports/$$d.xml --json reports/$$d.json || status=1; \
 	done; exit $$status
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema_rs
+
 from videogen.context import ERROR, ERROR_DETAILS, EVENT, IDENTITY, LIST, RESULT_URL, STATIC, Fields, Shape, leaves, problem, with_fields
 from videogen.dialect import Dialect, Operation
 from videogen.errors import SpecError, TemplateError
@@ -216,6 +218,19 @@ class _Checker:
             missing = set(event.on) - set(d.states)
             if missing:
                 raise self.fail(f"{event.where}/states", f"{sorted(missing)} are states this dialect's polls never show")
+            validator = jsonschema_rs.validator_for(event.schema) if event.schema else None
+            for state in event.on:
+                ctx = {
+                    **sample_context(d, state),
+                    "event": {"id": "msg_sample", "name": event.name, "created_s": 0, "created_ms": 0, "created_iso": ""},
+                }
+                try:
+                    body = event.body.render(ctx)
+                except TemplateError as exc:
+                    raise self.fail(f"{event.where}/body", f"does not render in state {state!r}: {exc}") from None
+                if validator is not None and not validator.is_valid(body):
+                    why = next(iter(validator.iter_errors(body))).message
+                    raise self.fail(f"{event.where}/body", f"renders a body its documented schema refuses in state {state!r}: {why}")
         if d.events and d.webhook_config.signing == "standard-webhooks" and not d.webhook_config.secret:
             raise self.fail(
                 "/x-videogen/webhooks/secret", "a signed dialect needs a default secret (the mock's; --webhook-secret overrides it)"

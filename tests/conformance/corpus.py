@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonschema_rs
@@ -32,6 +32,8 @@ class Bug:
     make: Callable[[Dialect], Hooks]
     also: frozenset[str] = frozenset()
     options: dict[str, Any] = field(default_factory=dict)
+    # how the target sends its webhooks: a function of a delivery's (headers, body) -> (headers, body), or None to drop it
+    webhooks: Callable[[dict[str, str], bytes], tuple[dict[str, str], bytes] | None] | None = None
 
 
 def _vendor_error(dialect: Dialect, kind: str, message: str) -> Answer:
@@ -274,6 +276,129 @@ def undocumented_429(dialect: Dialect) -> Hooks:
     return throttled_once(dialect, status_body={"error": {"code": 429, "message": "Too many requests"}}, retry_after="2")
 
 
+# -- format version 2: results by id, variants, list, delete, multipart, webhooks ---------------
+
+
+def list_leaks(dialect: Dialect) -> Hooks:
+    def before(call: Call) -> Call | Answer:
+        if call.role == "list":  # the list query forgot its WHERE owner = ?
+            return replace(call, headers={**call.headers, "authorization": "Bearer key-1"})
+        return call
+
+    return Hooks(before=before)
+
+
+def list_never_ends(dialect: Dialect) -> Hooks:
+    def after(call: Call, answer: Answer) -> Answer:
+        body = answer.json()
+        if call.role == "list" and answer.status == 200 and body.get("data"):
+            return answer.with_json({**body, "data": body["data"] + body["data"][:1], "has_more": True})  # a cursor that loops
+        return answer
+
+    return Hooks(after=after)
+
+
+def delete_is_a_no_op(dialect: Dialect) -> Hooks:
+    def before(call: Call) -> Call | Answer:
+        if call.role == "delete" and call.method == "DELETE":  # acknowledged, never carried out
+            video = call.path.rsplit("/", 1)[1]
+            return Answer.of_json(200, {"id": video, "object": "video.deleted", "deleted": True})
+        return call
+
+    return Hooks(before=before)
+
+
+def thumbnail_mislabelled(dialect: Dialect) -> Hooks:
+    def after(call: Call, answer: Answer) -> Answer:
+        if call.role == "download" and answer.status == 200 and "variant=thumbnail" in call.query:
+            return Answer(200, {"content-type": "image/webp"}, b"\xff\xd8\xff\xe0 a JPEG labelled as WebP")
+        return answer
+
+    return Hooks(after=after)
+
+
+def content_route_missing(dialect: Dialect) -> Hooks:
+    def before(call: Call) -> Call | Answer:
+        if call.role == "download":  # the relay never implemented GET /videos/{id}/content
+            return _vendor_error(dialect, "not_found", "No such endpoint")
+        return call
+
+    return Hooks(before=before)
+
+
+def json_only(dialect: Dialect) -> Hooks:
+    def before(call: Call) -> Call | Answer:
+        if call.role == "create" and call.headers.get("content-type", "").startswith("multipart/"):
+            return _vendor_error(dialect, "invalid_request", "Content-Type must be application/json")  # what the SDK sends is refused
+        return call
+
+    return Hooks(before=before)
+
+
+def wrong_webhook_secret(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes] | None:
+    from mockserver.webhooks import sign
+
+    stamp = int(headers["webhook-timestamp"])
+    return {**headers, "webhook-signature": sign("whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==", headers["webhook-id"], stamp, body)}, body
+
+
+def completed_for_everything(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes] | None:
+    from mockserver.webhooks import sign
+
+    changed = body.replace(b'"video.failed"', b'"video.completed"')  # one event type for every outcome
+    secret = "whsec_dmlkZW9nZW4tbW9jay13ZWJob29rLXNlY3JldC0wMQ=="
+    return {**headers, "webhook-signature": sign(secret, headers["webhook-id"], int(headers["webhook-timestamp"]), changed)}, changed
+
+
+def never_sent(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes] | None:
+    return None  # the queue that sends events was never started
+
+
+def passthrough(dialect: Dialect) -> Hooks:
+    return Hooks()
+
+
+V2_BUGS = [
+    Bug("list-leaks-across-keys", "openai", "the list ignores whose key asks", "auth.isolation", list_leaks),
+    Bug("list-never-ends", "openai", "the list cursor loops: has_more is always true", "lifecycle.list", list_never_ends),
+    Bug(
+        "delete-is-a-no-op",
+        "openai",
+        "DELETE answers deleted:true and keeps the video",
+        "lifecycle.delete",
+        delete_is_a_no_op,
+        frozenset({"auth.isolation", "auth.unknown_id"}),  # it answers 200 to any id and any key
+    ),
+    Bug("thumbnail-mislabelled", "openai", "the thumbnail is a JPEG served as image/webp", "lifecycle.variants", thumbnail_mislabelled),
+    Bug(
+        "content-route-missing",
+        "openai",
+        "results addressed by id 404: the relay never built the content route",
+        "lifecycle.media",
+        content_route_missing,
+        frozenset({"lifecycle.variants", "auth.missing_key"}),  # a keyless download meets the same 404
+    ),
+    Bug(
+        "multipart-refused",
+        "openai",
+        "a gateway that parses JSON only refuses the SDK's multipart create",
+        "lifecycle.create",
+        json_only,
+        frozenset({"auth.missing_key"}),
+    ),
+    Bug("webhook-wrong-secret", "openai", "events are signed with another tenant's secret", "webhook.signed", passthrough, webhooks=wrong_webhook_secret),
+    Bug(
+        "webhook-wrong-event",
+        "openai",
+        "every job's event says video.completed, failed ones too",
+        "webhook.agrees",
+        passthrough,
+        options={"failure_suffix": " [mock:fail]"},
+        webhooks=completed_for_everything,
+    ),
+    Bug("webhook-never-sent", "openai", "the event queue never runs", "webhook.delivered", passthrough, webhooks=never_sent),
+]
+
 BUGS = [
     Bug(
         "status-regresses-after-done",
@@ -341,6 +466,7 @@ BUGS = [
         frozenset({"response.status", "auth.invalid_key"}),
     ),
     Bug("results-expire-on-read", "tokenops", "the second poll of a success has no results", "lifecycle.stable", unstable_outcome),
+    *V2_BUGS,
 ]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conformance.conftest import DIALECTS, run_kit
+from tests.conformance.conftest import DIALECTS, listening_mock, run_kit
 from tests.conformance.corpus import BUGS, CLEAN, Bug
 from tests.conformance.faulty import Hooks
 from videogen.dialect import Dialect
@@ -21,7 +21,12 @@ def test_the_corpus_is_broad() -> None:
 @pytest.mark.parametrize("bug", BUGS, ids=lambda b: b.id)
 def test_each_bug_is_flagged_by_its_check(bug: Bug) -> None:
     options = {"max_creates": 2, **bug.options}
-    report = run_kit(bug.dialect, bug.make(DIALECTS[bug.dialect]), **options)
+    if bug.webhooks is None:
+        report = run_kit(bug.dialect, bug.make(DIALECTS[bug.dialect]), **options)
+    else:
+        mock, listen = listening_mock(bug.webhooks)
+        with mock:
+            report = run_kit(bug.dialect, bug.make(DIALECTS[bug.dialect]), mock=mock, webhook_listen=listen, webhook_wait=60, **options)
     assert bug.check in report.failed_checks, f"{bug.story}: not flagged by {bug.check}\n{report.summary()}"
     false_alarms = report.failed_checks - {bug.check, *bug.also}
     assert not false_alarms, f"{bug.story}: also failed {sorted(false_alarms)}\n{report.summary()}"
