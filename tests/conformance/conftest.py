@@ -54,7 +54,9 @@ class Rewriting(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def listening_mock(rewrite: Callable[[dict[str, str], bytes], tuple[dict[str, str], bytes] | None] | None = None) -> tuple[MockVideoAPI, str]:
+def listening_mock(
+    rewrite: Callable[[dict[str, str], bytes], tuple[dict[str, str], bytes] | None] | None = None,
+) -> tuple[MockVideoAPI, str]:
     """A mock whose webhooks go to a port the kit will listen on (rewritten on the way when asked)."""
     port = free_port()
     transport = Rewriting(rewrite) if rewrite is not None else None

@@ -339,7 +339,10 @@ def wrong_webhook_secret(headers: dict[str, str], body: bytes) -> tuple[dict[str
     from mockserver.webhooks import sign
 
     stamp = int(headers["webhook-timestamp"])
-    return {**headers, "webhook-signature": sign("whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==", headers["webhook-id"], stamp, body)}, body
+    return {
+        **headers,
+        "webhook-signature": sign("whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==", headers["webhook-id"], stamp, body),
+    }, body
 
 
 def completed_for_everything(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes] | None:
@@ -386,7 +389,14 @@ V2_BUGS = [
         json_only,
         frozenset({"auth.missing_key"}),
     ),
-    Bug("webhook-wrong-secret", "openai", "events are signed with another tenant's secret", "webhook.signed", passthrough, webhooks=wrong_webhook_secret),
+    Bug(
+        "webhook-wrong-secret",
+        "openai",
+        "events are signed with another tenant's secret",
+        "webhook.signed",
+        passthrough,
+        webhooks=wrong_webhook_secret,
+    ),
     Bug(
         "webhook-wrong-event",
         "openai",
