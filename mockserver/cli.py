@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the webhooks of DIALECT (default: of every dialect that has webhooks) to URL (repeatable)",
     )
     serve.add_argument("--webhook-secret", default=None, help="sign webhooks with this secret instead of each dialect's default")
+    serve.add_argument(
+        "--webhook-lease", type=float, default=30.0, help="seconds a worker holds a claimed delivery before another may retry it"
+    )
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     check = sub.add_parser("check", help="load and validate dialect documents, then exit")
     check.add_argument("--specs", type=Path, default=None)
@@ -84,6 +87,7 @@ def _config_from(args: argparse.Namespace) -> dict[str, Any]:
         "access_log": args.access_log,
         "webhook_urls": [_webhook_url(text) for text in args.webhook_url],
         "webhook_secret": args.webhook_secret,
+        "webhook_lease_s": args.webhook_lease,
     }
 
 

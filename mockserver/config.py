@@ -32,6 +32,7 @@ class MockConfig:
     # Where out-of-band webhooks go: (dialect, URL) pairs, dialect None for every dialect that has webhooks.
     webhook_urls: tuple[tuple[str | None, str], ...] = ()
     webhook_secret: str | None = None  # signs webhooks instead of each dialect's default secret
+    webhook_lease_s: float = 30.0  # how long a worker holds a claimed delivery before another may retry it
 
     def __post_init__(self) -> None:
         if not self.time_scale >= 0:
@@ -49,6 +50,8 @@ class MockConfig:
         for _, url in self.webhook_urls:
             if not url.startswith(("http://", "https://")):
                 raise ConfigError(f"--webhook-url must look like '[DIALECT=]http://host:port/path', got {url!r}")
+        if not 1 <= self.webhook_lease_s <= 3600:
+            raise ConfigError(f"--webhook-lease must be from 1 to 3600 seconds, got {self.webhook_lease_s!r}")
         if self.webhook_secret is not None and len(self.webhook_secret) < 8:
             raise ConfigError("--webhook-secret must be at least 8 characters (a 'whsec_<base64>' secret, or any string)")
 

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["Deliverer", "plan", "sign"]
 
 log = logging.getLogger("videogen.webhooks")
-LEASE_S = 30.0  # a claim outlives the slowest attempt (timeout 5 s) several times over
 BATCH = 64
 
 
@@ -119,7 +118,10 @@ class Deliverer:
         attempted = 0
         while True:
             now = await runtime.now()
-            claimed = await runtime.store.deliveries.claim(now=now, wall=time.time(), lease_s=LEASE_S, limit=BATCH)
+            # A lease outlives the slowest attempt (timeout 5 s) several times over; a worker that
+            # dies holding one lets it lapse, and another retries the delivery under the same id.
+            lease = runtime.config.webhook_lease_s
+            claimed = await runtime.store.deliveries.claim(now=now, wall=time.time(), lease_s=lease, limit=BATCH)
             if not claimed:
                 return attempted
             await asyncio.gather(*(self._attempt(d, now) for d in claimed))
