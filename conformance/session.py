@@ -132,6 +132,12 @@ class Session:
     def kind_code(self, kind: str) -> int:
         return self.dialect.error_kind(kind).code
 
+    def unknown_codes(self) -> list[int]:
+        """What a poll may answer for an id that names none of the caller's operations: the not-found
+        error, or the status a dialect documents for it (a vendor that answers 200 ``UNKNOWN``)."""
+        polls = self.dialect.by_role("poll")
+        return sorted({self.kind_code("not_found"), *(op.unknown_status for op in polls if op.unknown is not None)})
+
     def send(
         self,
         method: str,

@@ -48,6 +48,10 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _dt(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(sep=" ", timespec="milliseconds").removesuffix("+00:00")
+
+
 class _Context(dict[str, Any]):
     """A template context whose costly fields (ISO times, result lists) are made on first read."""
 
@@ -95,31 +99,43 @@ def _finished(snap: Snapshot) -> float | None:
     return snap.since if snap.state in TERMINAL else None
 
 
-def _times(stem: str, when: Callable[[OperationRecord, Snapshot], float | None]) -> dict[str, Any]:
+def _times(stem: str, when: Callable[[Simulator, OperationRecord, Snapshot], float | None]) -> dict[str, Any]:
     def seconds(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
-        t = when(r, s)
+        t = when(sim, r, s)
         return None if t is None else int(t)
 
     def millis(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
-        t = when(r, s)
+        t = when(sim, r, s)
         return None if t is None else int(t * 1000)
 
     def iso(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
-        t = when(r, s)
+        t = when(sim, r, s)
         return None if t is None else _iso(t)
 
-    return {f"{stem}_s": seconds, f"{stem}_ms": millis, f"{stem}_iso": iso}
+    def dt(sim: Simulator, r: OperationRecord, s: Snapshot, b: str, c: dict[str, Any]) -> Any:
+        t = when(sim, r, s)
+        return None if t is None else _dt(t)
+
+    return {f"{stem}_s": seconds, f"{stem}_ms": millis, f"{stem}_iso": iso, f"{stem}_dt": dt}
+
+
+def _started(record: OperationRecord, snap: Snapshot) -> float | None:
+    """When the operation began running; None while queued, or when it ended before it ran."""
+    started = record.created_at + record.queued_s
+    if snap.state == "queued" or (record.forced_at is not None and record.forced_at < started):
+        return None
+    return started
 
 
 Provider = Callable[["Simulator", OperationRecord, Snapshot, str, dict[str, Any]], Any]
 # Names that cost something to compute: made only when a template reads them.
 _LAZY: dict[str, Provider] = {
-    **_times("created", lambda r, s: r.created_at),
-    **_times("updated", lambda r, s: s.since),
-    **_times("finished", lambda r, s: _finished(s)),
-    "expires_s": lambda sim, r, s, b, c: None if (t := sim.expires_at(r, s)) is None else int(t),
-    "expires_ms": lambda sim, r, s, b, c: None if (t := sim.expires_at(r, s)) is None else int(t * 1000),
-    "expires_iso": lambda sim, r, s, b, c: None if (t := sim.expires_at(r, s)) is None else _iso(t),
+    **_times("created", lambda sim, r, s: r.created_at),
+    **_times("updated", lambda sim, r, s: s.since),
+    **_times("started", lambda sim, r, s: _started(r, s)),
+    **_times("finished", lambda sim, r, s: _finished(s)),
+    **_times("expires", lambda sim, r, s: sim.expires_at(r, s)),
+    "progress_fraction": lambda sim, r, s, b, c: s.progress / 100,
     "request_id": lambda sim, r, s, b, c: uuid.uuid4().hex,
     "input": lambda sim, r, s, b, c: _Inputs(r.inputs, sim.declared_inputs),
     "source": lambda sim, r, s, b, c: r.source or NO_SOURCE,

@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
+from starlette.datastructures import QueryParams
 
 from mockserver.multipart import FilePart, MultipartError, parse_form, sniff
 from videogen.coercion import coerce, needs_coercion
@@ -52,7 +53,7 @@ _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "defaul
 
 
 class _Param:
-    __slots__ = ("coerce", "location", "name", "required", "validator", "where", "wire_name")
+    __slots__ = ("coerce", "items", "location", "name", "required", "validator", "where", "wire_name")
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.location = spec["in"]
@@ -62,15 +63,21 @@ class _Param:
         self.required = bool(spec.get("required", self.location == "path"))
         schema = spec.get("schema") or {}
         self.coerce = schema if needs_coercion(schema) else None
+        # An array in the query (style form, exploded): ?id=a&id=b, each item read as its schema's type.
+        self.items: dict[str, Any] | None = (schema.get("items") or {}) if schema.get("type") == "array" else None
         accepts_any_string = schema.get("type") == "string" and set(schema) - {"type"} <= _ANNOTATIONS
         self.validator = jsonschema_rs.validator_for(schema) if schema and not accepts_any_string else None
 
-    def check(self, raw: str | None, out: dict[str, Any], violations: list[Violation]) -> None:
-        if raw is None:
+    def check(self, raw: str | list[str] | None, out: dict[str, Any], violations: list[Violation]) -> None:
+        if raw is None or raw == []:
             if self.required:
                 violations.append(Violation(self.name, f"{self.where} is required"))
             return
-        value = coerce(raw, self.coerce) if self.coerce is not None else raw
+        value: Any
+        if isinstance(raw, list):
+            value = [coerce(v, self.items) for v in raw] if self.items and needs_coercion(self.items) else raw
+        else:
+            value = coerce(raw, self.coerce) if self.coerce is not None else raw
         if self.validator is not None and not self.validator.is_valid(value):  # is_valid is the cheap common case
             for error in self.validator.iter_errors(value):
                 violations.append(Violation(self.name, f"{self.where}: {error.message}"))
@@ -132,7 +139,10 @@ class RequestValidator:
             if param.location == "path":
                 param.check(path.get(param.name), typed_path, violations)
             elif param.location == "query":
-                param.check(query.get(param.name), typed_query, violations)
+                if param.items is not None and isinstance(query, QueryParams):
+                    param.check(query.getlist(param.name), typed_query, violations)
+                else:
+                    param.check(query.get(param.name), typed_query, violations)
             else:
                 param.check(headers.get(param.wire_name), {}, violations)
         return Parsed(typed_path, typed_query, headers, self._body(headers, body, violations), violations)

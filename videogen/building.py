@@ -27,6 +27,7 @@ from videogen.dialect import (
     FileRule,
     IdentityTemplate,
     Lifecycle,
+    ListFilter,
     Operation,
     Page,
     ReadModel,
@@ -313,7 +314,14 @@ class _Builder:
             )
         if role == "poll":
             responses = {state: self.template(body, f"{where}/responses/{state}") for state, body in ext["responses"].items()}
-            return replace(op, state_responses=responses, **common)
+            unknown = ext.get("unknown")
+            return replace(
+                op,
+                state_responses=responses,
+                unknown=self.template(unknown["response"], f"{where}/unknown/response") if unknown else None,
+                unknown_status=int(unknown.get("status", 200)) if unknown else 404,
+                **common,
+            )
         if role == "download":
             if ("file" in ext) == ("id" in ext):
                 raise SpecError(self.source, where, "a download names its result by 'file' (a file id) or by 'id' (the operation's id)")
@@ -341,6 +349,14 @@ class _Builder:
                     default_order=page.get("default_order", "desc"),
                 ),
                 item_operation=ext["item"],
+                filters=tuple(
+                    ListFilter(
+                        f["by"],
+                        Source.parse(f["from"], self.source, f"{where}/filters/{i}/from"),
+                        {k: tuple(v) for k, v in f.get("map", {}).items()},
+                    )
+                    for i, f in enumerate(ext.get("filters", []))
+                ),
                 items=self.pointer(ext["items"], f"{where}/items"),
                 item_id=self.pointer(ext["item_id"], f"{where}/item_id"),
                 **common,

@@ -17,7 +17,21 @@ from typing import Any
 
 import jsonschema_rs
 
-from videogen.context import ERROR, ERROR_DETAILS, EVENT, IDENTITY, LIST, RESULT_URL, STATIC, Fields, Shape, leaves, problem, with_fields
+from videogen.context import (
+    ERROR,
+    ERROR_DETAILS,
+    EVENT,
+    IDENTITY,
+    LIST,
+    RESULT_URL,
+    STATIC,
+    UNKNOWN,
+    Fields,
+    Shape,
+    leaves,
+    problem,
+    with_fields,
+)
 from videogen.dialect import Dialect, Operation
 from videogen.errors import SpecError, TemplateError
 from videogen.inputs import Source
@@ -133,6 +147,8 @@ class _Checker:
                 self.names(op.response, shapes.get(op.role or "", d.context), f"{where}/response")
             for state, template in op.state_responses.items():
                 self.names(template, d.context, f"{where}/responses/{state}")
+            if op.unknown is not None:
+                self.names(op.unknown, UNKNOWN, f"{where}/unknown/response")
         for event in d.events:
             self.names(event.body, with_fields(d.context, event=EVENT), f"{event.where}/body")
 
@@ -155,12 +171,14 @@ class _Checker:
         for name, src in op.vars.items():
             self.check_source(op, src, f"{where}/vars/{name}")
         if op.inputs is not None:
-            for inp in op.inputs.inputs:
-                self.check_source(op, inp.source, inp.where)
+            for inp, src in op.inputs.sources():
+                self.check_source(op, src, inp.where)
         named = {"id": op.id_source, "file": op.file_source, "source": op.source, "events": op.events_filter, "variant": op.variant_source}
         for key, maybe in named.items():
             if maybe is not None:
                 self.check_source(op, maybe, f"{where}/{key}")
+        for i, flt in enumerate(op.filters):
+            self.check_source(op, flt.source, f"{where}/filters/{i}/from")
         if op.page is not None:
             for key in ("limit", "after", "offset", "page", "order"):
                 paged: Source | None = getattr(op.page, key)

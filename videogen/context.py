@@ -24,6 +24,7 @@ __all__ = [
     "OPERATION",
     "RESULT_URL",
     "STATIC",
+    "UNKNOWN",
     "VIDEO",
     "Fields",
     "Items",
@@ -72,9 +73,11 @@ IDENTITY = Fields(leaves("token", "model", "created_s"))
 # ``input`` are filled in per dialect (see ``operation_shape``).
 OPERATION = Fields(
     {
-        **leaves("id", "name", "token", "model", "state", "progress", "base_url", "request_id"),
-        **leaves("created_s", "created_ms", "created_iso", "updated_s", "updated_ms", "updated_iso"),
-        **leaves("finished_s", "finished_ms", "finished_iso", "expires_s", "expires_ms", "expires_iso"),
+        **leaves("id", "name", "token", "model", "state", "progress", "progress_fraction", "base_url", "request_id"),
+        # times: seconds, milliseconds, ISO 8601 (2026-01-01T00:00:00.000Z) and "dt" (2026-01-01 00:00:00.000), UTC
+        **{
+            f"{stem}_{unit}": LEAF for stem in ("created", "updated", "started", "finished", "expires") for unit in ("s", "ms", "iso", "dt")
+        },
         "vars": Fields(),
         "input": Fields(),
         "source": Fields(leaves("id", "name", "token")),
@@ -93,6 +96,8 @@ LIST = Fields(
 )
 # An answer that is the same for every operation (a webhook signing secret, a ping).
 STATIC = Fields(leaves("base_url", "request_id", "webhook_secret"))
+# A poll's answer for an id that names none of the caller's operations (where a vendor answers 200).
+UNKNOWN = Fields(leaves("id", "base_url", "request_id"))
 # What an event body reads besides the operation: the event itself.
 EVENT = Fields(leaves("id", "name", "created_s", "created_ms", "created_iso"))
 

@@ -35,6 +35,7 @@ __all__ = [
     "FileRule",
     "IdentityTemplate",
     "Lifecycle",
+    "ListFilter",
     "Operation",
     "Page",
     "ReadModel",
@@ -171,6 +172,15 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class ListFilter:
+    """A list narrowed by a request value: operations in some states, of a model, or with some ids."""
+
+    by: Literal["state", "model", "id"]
+    source: Source
+    states: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a vendor's state name -> internal states
+
+
+@dataclass(frozen=True, slots=True)
 class FileRule:
     """A multipart file part: the media types it may have (by its bytes) and its largest size."""
 
@@ -246,11 +256,19 @@ class Operation:
     # list, delete, cancel, static
     page: Page | None = None
     item_operation: str | None = None  # the poll whose templates render each listed item
+    filters: tuple[ListFilter, ...] = ()
     items: Pointer | None = None  # where a list answer holds its items (for clients)
     item_id: Pointer | None = None  # an item's handle within it
     response: Template | None = None
     status: int = 200
-    effects: dict[str, str] = field(default_factory=dict)  # pending|finished -> cancel|delete|keep|error:KIND
+    effects: dict[str, str] = field(default_factory=dict)  # a state (or pending|finished) -> cancel|delete|keep|error:KIND
+    unknown: Template | None = None  # a poll's answer for an id that names nothing (None: the not_found error)
+    unknown_status: int = 404
+
+    def effect(self, state: str) -> str:
+        """What a delete or cancel does to an operation in ``state``: its own entry, else its group's."""
+        group = "pending" if state in ("queued", "running") else "finished"
+        return self.effects.get(state) or self.effects[group]
 
     def response_for(self, status: int) -> ResponseSpec | None:
         return self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX") or self.responses.get("default")

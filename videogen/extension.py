@@ -28,7 +28,8 @@ _TRANSFORM = {
     "required": ["from"],
     "additionalProperties": False,
     "properties": {
-        "from": _SOURCE,
+        "from": {"oneOf": [_SOURCE, {"type": "array", "items": _SOURCE, "minItems": 2}]},
+        "join": {"type": "string"},
         "select": {"type": "object", "minProperties": 1},
         "at": {"type": "string", "pattern": "^(/.*)?$"},
         "flags": {"type": "object", "minProperties": 1, "additionalProperties": {**_NAMES, "items": {"type": "string", "pattern": "^-"}}},
@@ -229,6 +230,8 @@ _ALIASES = {
 _COMMON = {"role": {"type": "string"}, "vars": _SOURCES, "aliases": _ALIASES}
 
 _EFFECT = {"type": "string", "pattern": "^(cancel|delete|keep|error:[a-z][a-z_]*)$"}
+# What a delete or cancel does, by the operation's state: a state's own entry wins over its group's.
+_EFFECTS = {"type": "object", "additionalProperties": False, "properties": {key: _EFFECT for key in ("pending", "finished", *STATES)}}
 
 
 def _role(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -250,6 +253,12 @@ OPERATION_SCHEMAS: dict[str, dict[str, Any]] = {
     "poll": _role(
         {
             "id": _SOURCE,
+            "unknown": {
+                "type": "object",
+                "required": ["response"],
+                "additionalProperties": False,
+                "properties": {"status": {"type": "integer", "minimum": 200, "maximum": 599}, "response": {}},
+            },
             "responses": {
                 "type": "object",
                 "required": ["queued", "running", "succeeded", "failed", "filtered"],
@@ -297,6 +306,19 @@ OPERATION_SCHEMAS: dict[str, dict[str, Any]] = {
                 },
             },
             "item": {"type": "string", "minLength": 1},
+            "filters": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["by", "from"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "by": {"enum": ["state", "model", "id"]},
+                        "from": _SOURCE,
+                        "map": {"type": "object", "additionalProperties": {"type": "array", "items": {"enum": list(STATES)}}},
+                    },
+                },
+            },
             "items": {"type": "string", "pattern": "^(/.*)?$"},
             "item_id": {"type": "string", "pattern": "^(/.*)?$"},
             "response": {},
@@ -307,20 +329,20 @@ OPERATION_SCHEMAS: dict[str, dict[str, Any]] = {
     "delete": _role(
         {
             "id": _SOURCE,
-            "effects": {"type": "object", "additionalProperties": False, "properties": {"pending": _EFFECT, "finished": _EFFECT}},
+            "effects": _EFFECTS,
             "response": {},
             "status": {"type": "integer", "minimum": 200, "maximum": 299},
         },
-        ["id", "response"],
+        ["id"],
     ),
     "cancel": _role(
         {
             "id": _SOURCE,
-            "effects": {"type": "object", "additionalProperties": False, "properties": {"pending": _EFFECT, "finished": _EFFECT}},
+            "effects": _EFFECTS,
             "response": {},
             "status": {"type": "integer", "minimum": 200, "maximum": 299},
         },
-        ["id", "response"],
+        ["id"],
     ),
     "static": _role({"response": {}, "status": {"type": "integer", "minimum": 200, "maximum": 299}}, ["response"]),
 }
@@ -410,7 +432,7 @@ def check_operation(block: Any, source: str, where: str, version: int = 2) -> No
         raise SpecError(source, f"{where}/role", f"role {role!r} is version 2 format: declare x-videogen version: 2")
     _first_error(_OPERATIONS[role], block, source, where)
     if version == 1:
-        for key in ("source", "inherit", "events", "id", "variant", "variants"):
+        for key in ("source", "inherit", "events", "id", "variant", "variants", "unknown"):
             if key in block and not (key == "id" and role == "poll"):
                 raise SpecError(source, f"{where}/{key}", "is version 2 format: declare x-videogen version: 2")
         for name, value in (block.get("inputs") or {}).items():

@@ -14,6 +14,7 @@ Transforms, applied in this order (all optional)::
     {from: body:/size, split: "x", into: [width, height]}     # "1280x720"
     {from: body:/duration, map: {"5s": 5, "9s": 9}}           # an enum to a value
     {from: body:/seconds, as: number}                         # "4" -> 4.0
+    {from: [path:owner, path:name], join: /}                  # several places joined: "google/veo-3"
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Input:
     name: str
     source: Source
     where: str
+    joined: tuple[Source, ...] = ()  # more sources whose values follow the first, joined by ``join``
+    join: str | None = None
     select: tuple[tuple[str, Any], ...] = ()
     at: Pointer | None = None
     flags: tuple[Flag, ...] = ()
@@ -117,7 +120,7 @@ class Input:
     plain: bool = field(init=False)  # no transform: the value is what the source holds
 
     def __post_init__(self) -> None:
-        plain = not (self.select or self.at or self.flags or self.split or self.mapping is not None or self.as_type)
+        plain = not (self.select or self.at or self.flags or self.split or self.mapping is not None or self.as_type or self.joined)
         object.__setattr__(self, "plain", plain)
 
     @property
@@ -128,6 +131,9 @@ class Input:
 
     def read(self, request: Request, out: dict[str, Any]) -> None:
         value = self.source.read(request)
+        if self.join is not None:
+            parts = [value, *(s.read(request) for s in self.joined)]
+            value = MISSING if any(p is MISSING or p is None for p in parts) else self.join.join(str(p) for p in parts)
         if self.select:
             value = (
                 next((item for item in value if isinstance(item, dict) and _selects(item, self.select)), MISSING)
@@ -195,6 +201,10 @@ class InputReader:
                 inp.read(request, out)
         return out
 
+    def sources(self) -> list[tuple[Input, Source]]:
+        """Every (input, place) pair: an input joined from several places has one pair each."""
+        return [(inp, src) for inp in self.inputs for src in (inp.source, *inp.joined)]
+
     def source_of(self, name: str) -> Source | None:
         """Where an input's value comes from, for a client that wants to set it."""
         for inp in self.inputs:
@@ -222,11 +232,17 @@ def compile_inputs(raw: Mapping[str, Any], source: str, where: str) -> InputRead
         into = tuple(spec.get("into", ()))
         if ("split" in spec) != bool(into):
             raise SpecError(source, at, "'split' and 'into' go together: split: 'x', into: [width, height]")
+        sources = spec["from"] if isinstance(spec["from"], list) else [spec["from"]]
+        parsed = [Source.parse(text, source, f"{at}/from") for text in sources]
+        if len(parsed) > 1 and "join" not in spec:
+            raise SpecError(source, at, "several sources need 'join': the text between their values")
         inputs.append(
             Input(
                 name,
-                Source.parse(spec["from"], source, f"{at}/from"),
+                parsed[0],
                 at,
+                joined=tuple(parsed[1:]),
+                join=spec.get("join"),
                 select=select,
                 at=pointer,
                 flags=flags,

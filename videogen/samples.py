@@ -21,6 +21,7 @@ __all__ = ["SAMPLE_TOKEN", "sample_context", "sample_identity", "sample_inputs"]
 SAMPLE_TOKEN = "s4mpl3t0k3n0"
 SAMPLE_TIME = 1_767_225_600  # 2026-01-01T00:00:00Z
 _ISO = "2026-01-01T00:00:00.000Z"
+_DT = "2026-01-01 00:00:00.000"
 
 
 def sample_inputs(dialect: Dialect) -> dict[str, Any]:
@@ -82,9 +83,9 @@ def sample_context(dialect: Dialect, state: str) -> dict[str, Any]:
     inputs = sample_inputs(dialect)
     finished = state in ("succeeded", "failed", "filtered", "cancelled")
     times: dict[str, Any] = {}
-    for stem in ("created", "updated", "finished", "expires"):
-        known = stem in ("created", "updated") or finished
-        for unit, value in (("s", SAMPLE_TIME), ("ms", SAMPLE_TIME * 1000), ("iso", _ISO)):
+    for stem in ("created", "updated", "started", "finished", "expires"):
+        known = stem in ("created", "updated") or finished or (stem == "started" and state == "running")
+        for unit, value in (("s", SAMPLE_TIME), ("ms", SAMPLE_TIME * 1000), ("iso", _ISO), ("dt", _DT)):
             times[f"{stem}_{unit}"] = value if known else None
     return {
         **{k: v for k, v in ident.items() if k in ("id", "name", "token", "model")},
@@ -92,6 +93,7 @@ def sample_context(dialect: Dialect, state: str) -> dict[str, Any]:
         "input": inputs,
         "state": state,
         "progress": 100 if finished else 50 if state == "running" else 0,
+        "progress_fraction": 1.0 if finished else 0.5 if state == "running" else 0.0,
         "base_url": f"http://127.0.0.1:8000/{dialect.name}",
         "request_id": "sample-request-id",
         **times,

@@ -18,7 +18,7 @@ from conformance.phases import Run, phase
 from conformance.session import Session
 from videogen.dialect import Operation
 from videogen.errors import VideogenError
-from videogen.reading import create_request
+from videogen.reading import classify, create_request
 
 __all__ = ["UnreachableError", "create_probes", "download_probes", "poll_probes", "unknown_id_probe"]
 
@@ -40,11 +40,15 @@ def judge(
     target: str | None = None,
     leak: str = "served the request",
 ) -> None:
-    """Pass when the status is one of ``allowed``; a 2xx or 5xx is critical, another 4xx medium."""
+    """Pass when the status is one of ``allowed``; a 2xx or 5xx is critical, another 4xx medium.
+
+    A 2xx is allowed only as a dialect's documented answer for an unknown id, and only when
+    its body is not an operation (no ``read.states`` rule recognises it)."""
     codes = sorted(set(allowed))
     status = exchange.status
     expected = f"{' or '.join(map(str, codes))} ({meaning})"
-    if status in codes:
+    served = status is not None and 200 <= status < 300 and classify(session.read, exchange.json()) is not None
+    if status in codes and not served:
         session.ledger.passed(check, target or exchange.target)
         return
     if status is not None and 200 <= status < 300:
@@ -68,7 +72,7 @@ def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> Exchan
             session,
             Check.AUTH_UNKNOWN_ID,
             exchange,
-            allowed=[session.kind_code("not_found")],
+            allowed=session.unknown_codes(),
             meaning="not found",
             leak="an unknown id was served",
         )
@@ -87,7 +91,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             session,
             Check.AUTH_UNKNOWN_ID,
             session.poll(twin, params, key=session.config.api_key),
-            allowed=[not_found],
+            allowed=session.unknown_codes(),
             meaning="not found",
             leak="an unknown id was served",
         )
@@ -139,7 +143,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             session,
             Check.AUTH_ISOLATION,
             exchange,
-            allowed=[not_found],
+            allowed=session.unknown_codes(),
             meaning="not found, as for an unknown id",
             leak="another key's operation was served",
         )

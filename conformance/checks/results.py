@@ -76,7 +76,19 @@ def _judge_error(session: Session, label: str, body: Any, poll: Exchange) -> Non
 
 def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultRef, poll: Exchange) -> None:
     ledger = session.ledger
-    if ref.url is not None:
+    inline = ref.base64 if ref.url is None else None
+    if ref.url is not None and ref.url.startswith("data:"):  # a data: URL carries the bytes itself
+        header, _, payload = ref.url.partition(",")
+        inline = payload if header.endswith(";base64") else None
+        if inline is None:
+            title = f"result #{ref.index} is a data: URL that is not base64"
+            ledger.failed(
+                observed(
+                    Check.LIFECYCLE_MEDIA, poll, severity=Severity.HIGH, title=title, expected="data:video/mp4;base64,...", target=label
+                )
+            )
+            return
+    elif ref.url is not None:
         download = session.send("GET", ref.url, key=session.config.api_key, follow_redirects=True)
         if download.status is None or not 200 <= download.status < 300:
             title = f"result #{ref.index} does not download"
@@ -85,10 +97,9 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
             )
             return
         data, source = download.body, download
-    else:
-        assert ref.base64 is not None
+    if inline is not None:
         try:
-            data, source = base64.b64decode(ref.base64, validate=True), poll
+            data, source = base64.b64decode(inline, validate=True), poll
         except (binascii.Error, ValueError):
             title = f"result #{ref.index}'s inline bytes are not base64"
             ledger.failed(

@@ -8,6 +8,7 @@ number. Only the caller's operations are listed; deleted ones never are.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -40,7 +41,27 @@ def _number(ep: Endpoint, call: Call, name: str, *, default: int, low: int, high
     return value
 
 
-async def _visible(ep: Endpoint, call: Call, *, after: str | None, skip: int, want: int, newest_first: bool) -> list[OperationRecord]:
+def _matcher(ep: Endpoint, call: Call, now: float) -> Callable[[OperationRecord], bool]:
+    """What the request's filters keep: a state, a model, some ids (absent filters keep everything)."""
+    tests: list[Callable[[OperationRecord], bool]] = []
+    for flt in ep.op.filters:
+        value = flt.source.read(call.parsed)
+        if value is MISSING or value is None or value in ("", []):
+            continue
+        if flt.by == "state":
+            wanted = set(flt.states.get(str(value), (str(value),)))
+            tests.append(lambda r, w=wanted: ep.sim.snapshot(r, now).state in w)  # type: ignore[misc]
+        elif flt.by == "model":
+            tests.append(lambda r, m=str(value): r.model == m)  # type: ignore[misc]
+        else:
+            ids = {str(v) for v in value} if isinstance(value, list) else {str(value)}
+            tests.append(lambda r, i=ids: ep.sim.identity(r)["id"] in i)  # type: ignore[misc]
+    return lambda record: all(test(record) for test in tests)
+
+
+async def _visible(
+    ep: Endpoint, call: Call, *, after: str | None, skip: int, want: int, newest_first: bool, keep: Callable[[OperationRecord], bool]
+) -> list[OperationRecord]:
     """Up to ``want`` of the caller's live operations after the token ``after``, skipping ``skip``."""
     store = ep.runtime.store
     out: list[OperationRecord] = []
@@ -48,7 +69,7 @@ async def _visible(ep: Endpoint, call: Call, *, after: str | None, skip: int, wa
     while len(out) < want:
         batch = await store.page(dialect=ep.dialect.name, owner=call.owner, after=cursor, limit=_SCAN, newest_first=newest_first)
         for record in batch:
-            if record.deleted_at is not None:
+            if record.deleted_at is not None or not keep(record):
                 continue
             if skip:
                 skip -= 1
@@ -60,6 +81,15 @@ async def _visible(ep: Endpoint, call: Call, *, after: str | None, skip: int, wa
             break
         cursor = batch[-1].token
     return out
+
+
+async def _total(ep: Endpoint, call: Call, keep: Callable[[OperationRecord], bool]) -> int:
+    """How many of the caller's live operations the filters keep (a count the answer states)."""
+    if not ep.op.filters:
+        return await ep.runtime.store.count(ep.dialect.name, call.owner) - len(
+            [r for r in await ep.runtime.store.page(dialect=ep.dialect.name, owner=call.owner, limit=1_000_000) if r.deleted_at]
+        )
+    return len(await _visible(ep, call, after=None, skip=0, want=1_000_000, newest_first=True, keep=keep))
 
 
 async def listing(ep: Endpoint, call: Call) -> Response:
@@ -84,10 +114,11 @@ async def listing(ep: Endpoint, call: Call) -> Response:
     else:
         number = _number(ep, call, "page", default=1, low=1, high=10_000_000)
         skip = (number - 1) * limit
-    records = await _visible(ep, call, after=after_token, skip=skip, want=limit + 1, newest_first=newest_first)
+    now = await ep.runtime.now()
+    keep = _matcher(ep, call, now)
+    records = await _visible(ep, call, after=after_token, skip=skip, want=limit + 1, newest_first=newest_first, keep=keep)
     has_more = len(records) > limit
     records = records[:limit]
-    now = await ep.runtime.now()
     base_url = ep.base_url(call)
     item = ep.dialect.operation(ep.op.item_operation)
     items: list[Any] = [orjson.loads(ep.sim.poll_body(item, r, ep.sim.snapshot(r, now), base_url)) for r in records]
@@ -97,7 +128,7 @@ async def listing(ep: Endpoint, call: Call) -> Response:
         "has_more": has_more,
         "first_id": ids[0] if ids else None,
         "last_id": ids[-1] if ids else None,
-        "total": await ep.runtime.store.count(ep.dialect.name, call.owner) if "total" in ep.op.response.names else None,
+        "total": await _total(ep, call, keep) if "total" in ep.op.response.names else None,
         "limit": limit,
         "offset": skip,
         "page": number,

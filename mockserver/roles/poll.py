@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.responses import Response
 
 from mockserver.call import Call
@@ -45,6 +47,9 @@ async def poll(ep: Endpoint, call: Call) -> Response:
     raw, record = await find(ep, call, ep.op.id_source)
     await ep.inject(call, record.model if record else None)
     if record is None:
+        if ep.op.unknown is not None:  # a vendor that answers an unknown id with a status, not an error
+            ctx = {"id": raw, "base_url": ep.base_url(call), "request_id": uuid.uuid4().hex}
+            return JSONBytes.of(ep.op.unknown.render(ctx), ep.op.unknown_status)
         raise VendorError("not_found", f"Operation not found: {raw[:200]}")
     now = await ep.runtime.now()
     return JSONBytes(ep.sim.poll_body(ep.op, record, ep.sim.snapshot(record, now), ep.base_url(call)))

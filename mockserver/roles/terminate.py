@@ -15,7 +15,6 @@ from mockserver.endpoint import Endpoint
 from mockserver.errors import VendorError
 from mockserver.responses import JSONBytes, empty
 from mockserver.roles.poll import find
-from videogen.states import TERMINAL
 
 __all__ = ["terminate"]
 
@@ -28,7 +27,7 @@ async def terminate(ep: Endpoint, call: Call) -> Response:
         raise VendorError("not_found", f"Operation not found: {raw[:200]}")
     now = await ep.runtime.now()
     snap = ep.sim.snapshot(record, now)
-    effect = ep.op.effects["finished" if snap.state in TERMINAL else "pending"]
+    effect = ep.op.effect(snap.state)
     if effect.startswith("error:"):
         raise VendorError(effect.removeprefix("error:"), f"Operation {raw[:200]} is {snap.state}: it cannot be {ep.op.role}led now.")
     base_url = ep.base_url(call)
