@@ -72,7 +72,7 @@ class Generator:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self.schema = schemathesis.openapi.from_dict(dialect.document)
+        self.schema = schemathesis.openapi.from_dict(dialect.published)  # never the mock's own choices
         self.routes = Routes(dialect, _HOST)
         self._secret_query = {slot.name for op in dialect.operations for slot in op.credentials if slot.location == "query"}
 

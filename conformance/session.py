@@ -132,6 +132,10 @@ class Session:
     def kind_code(self, kind: str) -> int:
         return self.dialect.error_kind(kind).code
 
+    def chosen(self, *kinds: str) -> bool:
+        """Whether every named error kind is the mock's choice: the vendor published no status for it."""
+        return bool(kinds) and all(self.dialect.error_kind(k).choice for k in kinds)
+
     def unknown_codes(self) -> list[int]:
         """What a poll may answer for an id that names none of the caller's operations: the not-found
         error, or the status a dialect documents for it (a vendor that answers 200 ``UNKNOWN``)."""

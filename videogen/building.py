@@ -40,6 +40,7 @@ from videogen.extension import check_extensions
 from videogen.inputs import DERIVED, Source, compile_inputs
 from videogen.paths import PathTemplate, Router
 from videogen.pointer import Pointer
+from videogen.published import CHOICE, is_choice, published_document
 from videogen.refs import resolve_refs
 from videogen.states import STATES
 from videogen.template import Template, compile_template
@@ -141,7 +142,11 @@ class _Builder:
         errors = x["errors"]
         kinds = {
             name: ErrorKind(
-                name, int(k["code"]), str(k.get("reason", "")), {a: str(b) for a, b in k.items() if a not in ("code", "reason")}
+                name,
+                int(k["code"]),
+                str(k.get("reason", "")),
+                {a: str(b) for a, b in k.items() if a not in ("code", "reason", CHOICE)},
+                choice=is_choice(k),
             )
             for name, k in errors["kinds"].items()
         }
@@ -203,6 +208,7 @@ class _Builder:
             context=context,
             secret_names=frozenset(secret),
             states=tuple(s for s in STATES if all(s in op.state_responses for op in operations if op.role == "poll")),
+            published=published_document(self.document),
             sizes={res.lower(): {r: _size(text) for r, text in by_ratio.items()} for res, by_ratio in x.get("sizes", {}).items()},
             webhooks=tuple(self.webhooks()),
             webhook_config=WebhookConfig(
@@ -239,7 +245,10 @@ class _Builder:
                         )
                 responses = {
                     str(code): ResponseSpec(
-                        str(code), {ct: (c or {}).get("schema", {}) for ct, c in (r.get("content") or {}).items()}, r.get("headers") or {}
+                        str(code),
+                        {ct: (c or {}).get("schema", {}) for ct, c in (r.get("content") or {}).items()},
+                        r.get("headers") or {},
+                        choice=is_choice(self.document["paths"][path][method].get("responses", {}).get(code)) or is_choice(r),
                     )
                     for code, r in raw.get("responses", {}).items()
                 }
@@ -257,6 +266,7 @@ class _Builder:
                     responses=responses,
                     where=where,
                     body_schemas=schemas,
+                    choice=is_choice(raw),
                     files=self.files(content.get(_MULTIPART) or {}, f"{where}/requestBody/content/multipart~1form-data"),
                 )
                 ext = self.document["paths"][path][method].get("x-videogen")

@@ -122,6 +122,7 @@ class ErrorKind:
     code: int
     reason: str
     extra: dict[str, str] = field(default_factory=dict)  # more per-kind strings, e.g. an OpenAI-style 'type'
+    choice: bool = False  # the mock's choice: the vendor published no status for this case
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,7 @@ class ResponseSpec:
     status: str
     content: dict[str, Any]
     headers: dict[str, Any]
+    choice: bool = False  # a status the mock chose; the vendor published none
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,7 @@ class Operation:
     credentials: tuple[Slot, ...]  # where the key travels; empty: public
     responses: dict[str, ResponseSpec]
     where: str  # its JSON pointer in the document
+    choice: bool = False  # an operation the mock chose: the vendor published none (never judged as contract)
     # role-specific parts, empty where they do not apply
     inputs: InputReader | None = None
     vars: dict[str, Source] = field(default_factory=dict)
@@ -310,6 +313,7 @@ class Dialect:
     context: Fields  # what a create, poll or webhook template may read
     secret_names: frozenset[str]  # lower-case header and query names that carry a key
     states: tuple[str, ...]  # the internal states its polls can show
+    published: dict[str, Any]  # the document without the mock's choices (what a vendor is judged on)
     sizes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # resolution -> ratio -> size
     webhooks: tuple[Event, ...] = ()  # sent to endpoints configured out of band
     webhook_config: WebhookConfig = field(default_factory=WebhookConfig)

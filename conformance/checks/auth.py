@@ -39,6 +39,7 @@ def judge(
     meaning: str,
     target: str | None = None,
     leak: str = "served the request",
+    lenient: bool = False,
 ) -> None:
     """Pass when the status is one of ``allowed``; a 2xx or 5xx is critical, another 4xx medium.
 
@@ -48,7 +49,8 @@ def judge(
     status = exchange.status
     expected = f"{' or '.join(map(str, codes))} ({meaning})"
     served = status is not None and 200 <= status < 300 and classify(session.read, exchange.json()) is not None
-    if status in codes and not served:
+    if (status in codes or (lenient and status is not None and 400 <= status < 500)) and not served:
+        # lenient: the expected status is the mock's own choice, so any refusal (a 4xx) honours the published contract
         session.ledger.passed(check, target or exchange.target)
         return
     if status is not None and 200 <= status < 300:
@@ -73,6 +75,7 @@ def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> Exchan
             Check.AUTH_UNKNOWN_ID,
             exchange,
             allowed=session.unknown_codes(),
+            lenient=session.chosen("not_found"),
             meaning="not found",
             leak="an unknown id was served",
         )
@@ -92,6 +95,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             Check.AUTH_UNKNOWN_ID,
             session.poll(twin, params, key=session.config.api_key),
             allowed=session.unknown_codes(),
+            lenient=session.chosen("not_found"),
             meaning="not found",
             leak="an unknown id was served",
         )
@@ -103,6 +107,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             Check.AUTH_MISSING_KEY,
             session.poll(subject, params, key=None),
             allowed=[missing],
+            lenient=session.chosen("missing_key"),
             meaning="missing key",
             leak="served without a key",
         )
@@ -112,6 +117,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             Check.AUTH_INVALID_KEY,
             malformed,
             allowed=[missing, invalid],
+            lenient=session.chosen("missing_key", "invalid_key"),
             meaning="malformed key",
             leak="served with a malformed key",
         )
@@ -121,6 +127,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             Check.AUTH_INVALID_KEY,
             wrong,
             allowed=[invalid, not_found],
+            lenient=session.chosen("invalid_key", "not_found"),
             meaning="unknown key",
             leak="served another key's operation to an unknown key",
         )
@@ -144,6 +151,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             Check.AUTH_ISOLATION,
             exchange,
             allowed=session.unknown_codes(),
+            lenient=session.chosen("not_found"),
             meaning="not found, as for an unknown id",
             leak="another key's operation was served",
         )
@@ -152,6 +160,9 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
 def create_probes(session: Session) -> None:
     """A create without a key: free when refused, so sent only while the budget has room."""
     op = session.create_op
+    if op.choice:
+        session.ledger.skipped(Check.AUTH_MISSING_KEY, op.operation_id, "the create is the mock's choice, not published by the vendor")
+        return
     if not op.security:
         session.ledger.skipped(Check.AUTH_MISSING_KEY, op.operation_id, "the create is documented without security")
         return
@@ -166,21 +177,30 @@ def create_probes(session: Session) -> None:
     if exchange.status is not None and 200 <= exchange.status < 300:
         session.budget.spend(unexpected=True)
     missing = session.kind_code("missing_key")
-    judge(session, Check.AUTH_MISSING_KEY, exchange, allowed=[missing], meaning="missing key", leak="a paid job started without a key")
+    judge(
+        session,
+        Check.AUTH_MISSING_KEY,
+        exchange,
+        allowed=[missing],
+        meaning="missing key",
+        leak="a paid job started without a key",
+        lenient=session.chosen("missing_key"),
+    )
 
 
 def download_probes(session: Session, urls: list[str]) -> None:
     """A secured result URL is refused without a key and to another key."""
     for url in urls[:1]:
         matched = session.routes.match("GET", url)
-        if matched is None or not matched[0].security:
-            continue  # a public (signed) link: anyone holding it may fetch it
+        if matched is None or not matched[0].security or matched[0].choice:
+            continue  # a public (signed) link, or a route the vendor never published: nothing to hold it to
         op = matched[0]
         judge(
             session,
             Check.AUTH_MISSING_KEY,
             session.send("GET", url, key=None, op=op),
             allowed=[session.kind_code("missing_key")],
+            lenient=session.chosen("missing_key"),
             meaning="missing key",
             leak="a result was served without a key",
         )
@@ -191,6 +211,7 @@ def download_probes(session: Session, urls: list[str]) -> None:
                 Check.AUTH_ISOLATION,
                 exchange,
                 allowed=[session.kind_code("not_found")],
+                lenient=session.chosen("not_found"),
                 meaning="not found",
                 leak="another key's result was served",
             )

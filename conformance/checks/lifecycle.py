@@ -65,6 +65,12 @@ def start_job(session: Session, label: str, purpose: str, body: Any) -> Job | No
     target = op.operation_id if purpose == "sample" else label
     if exchange.status is not None and 200 <= exchange.status < 300:
         session.budget.spend()
+    elif op.choice and exchange.status is not None and exchange.status < 500:
+        # The vendor never published this create: the kit tried the mock's guess at it, and it was not that.
+        reason = f"the create is the mock's choice, not published by the vendor, and the target answered it {exchange.status}"
+        session.ledger.skipped(check, target, reason)
+        session.notes.append(f"{label}: {reason}; no job to follow")
+        return None
     else:
         five = exchange.status is not None and exchange.status >= 500
         title = f"a valid create ({purpose}) was refused" if not five else f"a valid create ({purpose}) got a server error"

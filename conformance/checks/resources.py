@@ -186,7 +186,16 @@ def _expect_effect(session: Session, op: Operation, effect: str, exchange: Excha
     """Judge the answer to a delete or cancel against its documented effect; True when it took effect."""
     if effect.startswith("error:"):
         code = session.kind_code(effect.removeprefix("error:"))
-        judge(session, check, exchange, allowed=[code], meaning=f"{meaning} is refused", leak=f"{meaning} was accepted")
+        kind = effect.removeprefix("error:")
+        judge(
+            session,
+            check,
+            exchange,
+            allowed=[code],
+            meaning=f"{meaning} is refused",
+            leak=f"{meaning} was accepted",
+            lenient=session.chosen(kind),
+        )
         return False
     if exchange.status is not None and 200 <= exchange.status < 300:
         session.ledger.passed(check, op.operation_id)
@@ -207,7 +216,15 @@ def _delete(run: Run) -> None:
     unknown = session.send(
         "DELETE", _target(op, f"{run.jobs[0].handle}x" if run.jobs else "conformance-unknown"), key=session.config.api_key, op=op
     )
-    judge(session, Check.AUTH_UNKNOWN_ID, unknown, allowed=[not_found], meaning="not found", leak="an unknown id was deleted")
+    judge(
+        session,
+        Check.AUTH_UNKNOWN_ID,
+        unknown,
+        allowed=[not_found],
+        meaning="not found",
+        leak="an unknown id was deleted",
+        lenient=session.chosen("not_found"),
+    )
     finished = _finished(run)
     if not finished:
         session.ledger.skipped(Check.LIFECYCLE_DELETE, op.operation_id, "no job finished: nothing to delete")
@@ -215,7 +232,15 @@ def _delete(run: Run) -> None:
     job = finished[-1]
     if session.config.other_api_key:
         theirs = session.send("DELETE", _target(op, job.handle), key=session.config.other_api_key, op=op)
-        judge(session, Check.AUTH_ISOLATION, theirs, allowed=[not_found], meaning="not found", leak="another key deleted this key's job")
+        judge(
+            session,
+            Check.AUTH_ISOLATION,
+            theirs,
+            allowed=[not_found],
+            meaning="not found",
+            leak="another key deleted this key's job",
+            lenient=session.chosen("not_found"),
+        )
     exchange = session.send("DELETE", _target(op, job.handle), key=session.config.api_key, op=op)
     effect = op.effect(_internal(job))
     if (
@@ -229,6 +254,7 @@ def _delete(run: Run) -> None:
         Check.LIFECYCLE_DELETE,
         poll,
         allowed=session.unknown_codes(),
+        lenient=session.chosen("not_found"),
         meaning="not found after delete",
         leak="a deleted job is still served",
     )
@@ -241,6 +267,7 @@ def _delete(run: Run) -> None:
             Check.LIFECYCLE_DELETE,
             download,
             allowed=[not_found],
+            lenient=session.chosen("not_found"),
             meaning="not found after delete",
             leak="a deleted job's video is still served",
         )

@@ -183,8 +183,11 @@ def accepts_invalid(dialect: Dialect) -> Hooks:
     fallback = json.dumps(dialect.read.example).encode()
 
     def before(call: Call) -> Call | Answer:
-        if call.role == "create" and (call.json() is None or not valid.is_valid(call.json())):
-            return Call(call.method, call.path, call.query, call.headers, fallback, call.role)  # "lenient": defaults instead
+        if call.role != "create" or call.headers.get("content-type", "").startswith("multipart/"):
+            return call  # a form (what an SDK sends) is read as sent
+        if call.json() is None or not valid.is_valid(call.json()):
+            headers = {**call.headers, "content-type": "application/json"}
+            return Call(call.method, call.path, call.query, headers, fallback, call.role)  # "lenient": defaults instead
         return call
 
     return Hooks(before=before)
@@ -428,7 +431,7 @@ BUGS = [
         unknown_id_500,
         frozenset({"input.valid_accepted", "auth.isolation", "auth.invalid_key"}),
     ),
-    Bug("auth-ignored", "xiexus", "requests without a key run on a shared account", "auth.missing_key", auth_ignored),
+    Bug("auth-ignored", "openai", "requests without a key run on a shared account", "auth.missing_key", auth_ignored),
     Bug(
         "data-leaks-between-keys",
         "gemini",
@@ -440,7 +443,14 @@ BUGS = [
     Bug("never-finishes", "vertex", "operations stay done:false forever", "lifecycle.finishes", never_finishes, options={"timeout": 60.0}),
     Bug("result-url-broken", "xiexus", "the result URL has expired when it is handed out", "lifecycle.media", broken_result_url),
     Bug("result-not-mp4", "veo-relay", "the result URL serves an HTML error page as video/mp4", "lifecycle.media", not_mp4),
-    Bug("wrong-content-type", "tokenops", "downloads are application/octet-stream", "response.content_type", wrong_content_type),
+    Bug(
+        "wrong-content-type",
+        "openai",
+        "downloads are application/octet-stream",
+        "response.content_type",
+        wrong_content_type,
+        frozenset({"lifecycle.variants"}),  # the thumbnail and the spritesheet are octet-streams too
+    ),
     Bug(
         "invalid-input-accepted",
         "gemini",
@@ -531,7 +541,32 @@ def extra_fields(dialect: Dialect) -> Hooks:
     return Hooks(after=after)
 
 
+def published_contract_only(dialect: Dialect) -> Hooks:
+    """A vendor that serves only what it published: no download route (the mock's choice), its
+    videos on a CDN path of its own that the result URIs name."""
+
+    def before(call: Call) -> Call | Answer:
+        if call.role == "download":  # the route the mock invented does not exist here: the web server's own 404
+            return Answer(404, {"content-type": "text/html"}, b"<html><body><h1>404 Not Found</h1></body></html>")
+        if call.path.startswith("/cdn/"):
+            file_id = call.path.removeprefix("/cdn/").removesuffix(".mp4")
+            return replace(call, path=f"/v1beta/files/{file_id}:download", query="alt=media", role="download-via-cdn")
+        return call
+
+    def after(call: Call, answer: Answer) -> Answer:
+        body = answer.json()
+        if call.role == "poll" and answer.status == 200 and body.get("response", {}).get("generatedVideos"):
+            for video in body["response"]["generatedVideos"]:
+                file_id = video["uri"].split("/files/")[1].split(":")[0]
+                video["uri"] = f"http://testserver/{dialect.name}/cdn/{file_id}.mp4"
+            return answer.with_json(body)
+        return answer
+
+    return Hooks(before=before, after=after)
+
+
 CLEAN = [
+    ("published-contract-only", "tokenops", published_contract_only),
     ("documented-429-honoured", "gemini", documented_429),
     ("signed-urls-change-per-poll", "tokenops", resigned_urls),
     ("download-redirects-to-cdn", "xiexus", redirected_download),

@@ -99,6 +99,8 @@ class FaultyServer:
 
     async def _forward(self, scope: Scope, call: Call) -> Answer:
         inner = dict(scope)
+        inner["path"] = self.prefix + call.path  # a hook may have rewritten where the request goes
+        inner["query_string"] = call.query.encode("latin-1")
         inner["headers"] = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in call.headers.items()]
         delivered = False
 
