@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SDK3   := .venv-genai3
+PROXY  := .venv-litellm
 PORT   ?= 8000
 HOOK_PORT ?= 8799
 # Every bundled dialect: specs/<name>.yaml, except files starting with _.
@@ -24,6 +25,14 @@ $(SDK3)/.installed: pyproject.toml
 	$(SDK3)/bin/python -m pip install -q 'google-genai>=3,<4'
 	touch $@
 
+# LiteLLM's proxy (an OpenAI /v1/videos server in front of Gemini) for tests/e2e/test_litellm_proxy.py.
+# 1.108.7 is the last release whose companion packages the index carries; prisma makes its 401s JSON.
+$(PROXY)/.installed:
+	$(PYTHON) -m venv $(PROXY)
+	$(PROXY)/bin/python -m pip install -q --upgrade pip
+	$(PROXY)/bin/python -m pip install -q 'litellm[proxy]==1.108.7' 'prisma==0.15.0'
+	touch $@
+
 # Debian packages the test suite needs: a real redis-server for the store tests.
 system-deps:
 	@command -v redis-server >/dev/null 2>&1 || { \
@@ -36,7 +45,7 @@ setup: $(VENV)/.installed
 serve: setup
 	$(BIN)/python -m mockserver serve --port $(PORT) $(ARGS)
 
-test: setup $(SDK3)/.installed system-deps
+test: setup $(SDK3)/.installed $(PROXY)/.installed system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider --cov --cov-report=term:skip-covered --cov-fail-under=85 $(ARGS)
 
 test-fast: setup
@@ -78,4 +87,4 @@ conform: setup
 	done; exit $$status
 
 clean:
-	rm -rf $(VENV) $(SDK3) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(SDK3) $(PROXY) .pytest_cache .mypy_cache .ruff_cache .coverage
