@@ -121,7 +121,7 @@ class Client:
         url = str(httpx.URL(request.url).join(location))
         headers = request.headers
         if urlsplit(url)[:2] != urlsplit(request.url)[:2]:  # another origin: never forward a key
-            headers = tuple((k, v) for k, v in headers if self.redactor.text(v) == v)
+            headers = tuple((k, v) for k, v in headers if not self.redactor.carries_secret(k, v))
         return SentRequest("GET", url, headers, None)
 
     def _send_courteously(self, request: SentRequest, operation: Operation | None) -> Exchange:

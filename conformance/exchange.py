@@ -8,45 +8,129 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
+from videogen.credentials import Slot
 from videogen.dialect import Operation
 from videogen.pointer import MISSING
 
-__all__ = ["Exchange", "Redactor", "SentRequest"]
+__all__ = ["MIN_FREE_TEXT", "Exchange", "Redactor", "SentRequest"]
 
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 
 
-class Redactor:
-    """Replaces secret values by shell variables: ``{"sk-123": "API_KEY"}`` -> ``$API_KEY``."""
+# A key shorter than this is only hidden in the slots it travels in: elsewhere its text is too
+# common ("a", "ab") to replace without mangling bodies and curl lines.
+MIN_FREE_TEXT = 8
 
-    def __init__(self, secrets: Mapping[str, str]) -> None:
+Segment = tuple[str, bool]  # (text, whether text names a shell variable holding a secret)
+
+
+class Redactor:
+    """Shows secrets as shell variables: ``{"sk-123": "API_KEY"}`` -> ``$API_KEY``.
+
+    A key is hidden wherever it travels: the value of a credential slot (the
+    ``Authorization`` Bearer token, an ``apiKey`` header or query parameter), whatever
+    its length. Elsewhere (a URL path, a body, an error message echoing it) only
+    exact occurrences of keys of at least :data:`MIN_FREE_TEXT` characters are
+    replaced, so a one-letter key never rewrites ``Authorization`` into
+    ``Authoriz$API_KEYtion``.
+    """
+
+    def __init__(self, secrets: Mapping[str, str], slots: Iterable[Slot] = ()) -> None:
         self.secrets = {value: name for value, name in secrets.items() if value}
-        ordered = sorted(self.secrets, key=len, reverse=True)
+        slots = tuple(slots)
+        self._headers = {s.name.lower() for s in slots if s.location == "header"}
+        self._query = {s.name for s in slots if s.location == "query"}
+        self._bearer = {s.name.lower() for s in slots if s.bearer}
+        ordered = sorted((v for v in self.secrets if len(v) >= MIN_FREE_TEXT), key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
 
-    def text(self, value: str) -> str:
-        """``value`` with each secret shown as ``$NAME`` (for messages, not for shells)."""
-        if self._pattern is None:
-            return value
-        return self._pattern.sub(lambda m: f"${self.secrets[m.group(0)]}", value)
+    # -- where a key may be -------------------------------------------------------
 
-    def shell(self, value: str) -> str:
-        """One shell word: literal parts quoted, secrets left as ``"$NAME"`` for the shell to expand."""
+    def carries_secret(self, name: str, value: str) -> bool:
+        """Whether a header carries a key: a credential slot, or a long key's exact text."""
+        return name.lower() in self._headers or self._slot_value(name, value) is not None or self._free(value) != [(value, False)]
+
+    def _slot_value(self, name: str, value: str) -> tuple[str, str] | None:
+        """(the literal prefix, the secret's variable) when this header's value is exactly a known key."""
+        lowered = name.lower()
+        if lowered in self._bearer:
+            scheme, sep, token = value.partition(" ")
+            if sep and scheme.lower() == "bearer" and token in self.secrets:
+                return f"{scheme} ", self.secrets[token]
+        if lowered in self._headers and value in self.secrets:
+            return "", self.secrets[value]
+        return None
+
+    def _free(self, value: str) -> list[Segment]:
         if self._pattern is None:
-            return _quote(value)
-        out, pos = [], 0
+            return [(value, False)]
+        out: list[Segment] = []
+        pos = 0
         for m in self._pattern.finditer(value):
             if m.start() > pos:
-                out.append(_quote(value[pos : m.start()]))
-            out.append(f'"${self.secrets[m.group(0)]}"')
+                out.append((value[pos : m.start()], False))
+            out.append((self.secrets[m.group(0)], True))
             pos = m.end()
         if pos < len(value) or not out:
-            out.append(_quote(value[pos:]))
-        return "".join(out)
+            out.append((value[pos:], False))
+        return out
+
+    def _url(self, url: str) -> list[Segment]:
+        head, sep, query = url.partition("?")
+        out = self._free(head)
+        if not sep:
+            return out
+        out.append(("?", False))
+        for i, pair in enumerate(query.split("&")):
+            if i:
+                out.append(("&", False))
+            raw_name, eq, raw_value = pair.partition("=")
+            value = unquote_plus(raw_value)
+            if eq and unquote_plus(raw_name) in self._query and value in self.secrets:
+                out += [(f"{raw_name}=", False), (self.secrets[value], True)]
+            else:
+                out += self._free(pair)
+        return out
+
+    def _header(self, name: str, value: str) -> list[Segment]:
+        slot = self._slot_value(name, value)
+        if slot is not None:
+            prefix, variable = slot
+            return [(f"{name}: {prefix}", False), (variable, True)]
+        return self._free(f"{name}: {value}")
+
+    # -- how it is shown ----------------------------------------------------------
+
+    def text(self, value: str) -> str:
+        """Free text (a body, a message) with each long key shown as ``$NAME``."""
+        return _as_text(self._free(value))
+
+    def url(self, value: str) -> str:
+        """A URL with the key in a query slot (and long keys anywhere) shown as ``$NAME``."""
+        return _as_text(self._url(value))
+
+    def shell(self, value: str) -> str:
+        """One shell word for free text: literal parts quoted, keys left as ``"$NAME"`` for the shell."""
+        return _as_shell(self._free(value))
+
+    def shell_url(self, value: str) -> str:
+        return _as_shell(self._url(value))
+
+    def shell_header(self, name: str, value: str) -> str:
+        return _as_shell(self._header(name, value))
+
+
+def _as_text(segments: list[Segment]) -> str:
+    return "".join(f"${text}" if secret else text for text, secret in segments)
+
+
+def _as_shell(segments: list[Segment]) -> str:
+    return "".join(f'"${text}"' if secret else _quote(text) for text, secret in segments if text or not secret) or "''"
 
 
 def _quote(text: str) -> str:
@@ -108,7 +192,7 @@ class Exchange:
             return MISSING
 
     def request_line(self) -> str:
-        return f"{self.request.method} {self.redactor.text(self.request.url)}"
+        return f"{self.request.method} {self.redactor.url(self.request.url)}"
 
     def excerpt(self, limit: int = 400) -> str:
         """What came back, trimmed, for a report."""
@@ -128,9 +212,9 @@ class Exchange:
     def curl(self) -> str:
         """A shell line that sends the same request (secrets as ``$API_KEY``)."""
         r = self.redactor
-        parts = ["curl", "-sS", "-X", self.request.method, r.shell(self.request.url)]
+        parts = ["curl", "-sS", "-X", self.request.method, r.shell_url(self.request.url)]
         for name, value in self.request.headers:
-            parts += ["-H", r.shell(f"{name}: {value}")]
+            parts += ["-H", r.shell_header(name, value)]
         if self.request.body is not None:
             text = self.request.body.decode("utf-8", "surrogateescape")
             parts += ["--data-binary", r.shell(text)]

@@ -74,12 +74,13 @@ def run_kit(name: str, hooks: Hooks | None = None, *, mock: MockVideoAPI | None 
         "fuzz_examples": 4,
     }
     settings.update(options)
+    key = settings.pop("api_key", KEY)
     own = mock is None
     mock = mock or MockVideoAPI(seed=11)
     app = FaultyServer(mock.app, DIALECTS[name], hooks) if hooks else mock.app
     transport = SyncASGITransport(app)
     try:
-        return conformance.check(name, f"http://testserver/{name}", KEY, transport=transport, clock=MockTime(mock), **settings)
+        return conformance.check(name, f"http://testserver/{name}", key, transport=transport, clock=MockTime(mock), **settings)
     finally:
         transport.close()
         if own:
