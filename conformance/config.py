@@ -40,6 +40,13 @@ class RunConfig:
             raise ConfigError(f"--base-url must look like 'http://host:port/dialect-root', got {self.base_url!r}")
         if not self.api_key.strip():
             raise ConfigError("--api-key must not be empty")
+        for option, key in (("--api-key", self.api_key), ("--other-api-key", self.other_api_key or "")):
+            bad = next((i for i, ch in enumerate(key) if not " " < ch < "\x7f"), None)
+            if bad is not None:
+                raise ConfigError(
+                    f"{option} holds {key[bad]!r} at position {bad + 1}: a key travels in an HTTP header or URL, so it is printable "
+                    "ASCII without spaces. Was a placeholder such as '…' pasted as is? Pass the key the vendor issued"
+                )
         if self.other_api_key is not None and (not self.other_api_key.strip() or self.other_api_key == self.api_key):
             raise ConfigError("--other-api-key must be a second, different, non-empty key")
         if self.max_creates < 0:

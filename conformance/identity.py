@@ -9,7 +9,10 @@ import re
 from videogen.dialect import Dialect
 from videogen.errors import VideogenError
 
-__all__ = ["unknown_handle"]
+__all__ = ["UNKNOWN_KEY", "unknown_handle"]
+
+# A key no vendor issued: what an unknown key gets, and what a refused key is compared with.
+UNKNOWN_KEY = "conformance-kit-unknown-key-0000"
 
 _RUN = re.compile(r"[A-Za-z0-9]{4,}")
 

@@ -10,6 +10,7 @@
     ├── RangeError         mockserver.ranges    a Range outside the body (416)
     ├── MediaError         mockserver.media     a size or length the MP4 writer cannot render
     ├── UnreachableError   conformance.checks.auth  the base URL does not answer: nothing can be judged
+    ├── PreflightError     conformance.checks.preflight  a refused key or the wrong mount: exit 2 before anything is spent
     ├── NotPlayable        conformance.media    downloaded bytes are not a playable MP4
     └── NonConformance     conformance.api      assert_conforms: the report holds failures
 

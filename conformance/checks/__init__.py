@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from conformance.checks import auth, courtesy, inputs, lifecycle, resources, webhooks
+from conformance.checks import auth, courtesy, inputs, lifecycle, preflight, resources, webhooks
 
-__all__ = ["auth", "courtesy", "inputs", "lifecycle", "resources", "webhooks"]
+__all__ = ["auth", "courtesy", "inputs", "lifecycle", "preflight", "resources", "webhooks"]

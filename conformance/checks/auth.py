@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 
 from conformance.bodies import encode_body
 from conformance.catalog import Check
+from conformance.checks.preflight import preflight
 from conformance.exchange import Exchange
 from conformance.failures import Severity, observed
-from conformance.identity import unknown_handle
+from conformance.identity import UNKNOWN_KEY, unknown_handle
 from conformance.phases import Run, phase
 from conformance.session import Session
 from videogen.dialect import Operation
@@ -21,8 +22,6 @@ from videogen.errors import VideogenError
 from videogen.reading import classify, create_request
 
 __all__ = ["UnreachableError", "create_probes", "download_probes", "poll_probes", "unknown_id_probe"]
-
-UNKNOWN_KEY = "conformance-kit-unknown-key-0000"
 
 
 def _malformed(op: Operation) -> dict[str, str]:
@@ -64,8 +63,8 @@ def judge(
     session.ledger.failed(observed(check, exchange, severity=severity, title=title, expected=expected, target=target))
 
 
-def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> Exchange:
-    """Poll a well-formed id that names nothing; the first request of a run."""
+def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> tuple[str, Exchange]:
+    """Poll a well-formed id that names nothing; the first request of a run. Returns (the id, the answer)."""
     model = path_params.get("model", "") or session.example_model()
     unknown = unknown_handle(session.dialect, None, model=model, now_s=int(session.client.epoch()))
     exchange = session.poll(unknown, path_params, key=session.config.api_key)
@@ -79,7 +78,7 @@ def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> Exchan
             meaning="not found",
             leak="an unknown id was served",
         )
-    return exchange
+    return unknown, exchange
 
 
 def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, str]) -> None:
@@ -126,7 +125,7 @@ def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, 
             session,
             Check.AUTH_INVALID_KEY,
             wrong,
-            allowed=[invalid, not_found],
+            allowed=[invalid, *session.unknown_codes()],
             lenient=session.chosen("invalid_key", "not_found"),
             meaning="unknown key",
             leak="served another key's operation to an unknown key",
@@ -221,11 +220,13 @@ class UnreachableError(VideogenError):
     """The base URL does not answer at all; nothing can be judged."""
 
 
-@phase(10, "probing an unknown id")
+@phase(10, "preflight: an unknown id")
 def _unknown_id(run: Run) -> None:
-    first = unknown_id_probe(run.session, run.example.path_params)
+    session = run.session
+    handle, first = unknown_id_probe(session, run.example.path_params)
     if first.status is None:
-        raise UnreachableError(f"{run.session.config.base_url} does not answer: {first.error}")
+        raise UnreachableError(f"{session.config.base_url} does not answer: {first.error}")
+    preflight(session, first, handle, run.example.path_params, run.example.path)
 
 
 @phase(40, "auth and isolation")

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance.cli import main
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer, free_port
 
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 FAST = ["--rate-limit", "0", "--poll-interval", "0.05", "--timeout", "30", "--fuzz-examples", "4"]
 
 
@@ -73,13 +75,59 @@ def test_a_conforming_endpoint_exits_0_and_writes_both_reports(
     assert len(ET.parse(junit).getroot().findall(".//testcase")) == len(data["cases"])
 
 
+def _breaking(tmp_path: Path) -> Path:
+    """tokenops.yaml, but its poll also promises a field the target never sends: a real contract break."""
+    document = yaml.safe_load((SPECS / "tokenops.yaml").read_text())
+    for item in document["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("x-videogen", {}).get("role") == "poll":
+                schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+                if "$ref" in schema:
+                    schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+                schema.setdefault("required", []).append("etag")
+                schema.setdefault("properties", {})["etag"] = {"type": "string"}
+    path = tmp_path / "tokenops-etag.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return path
+
+
 @pytest.mark.slow
-def test_the_wrong_dialect_exits_1_with_failures_by_check(live: LiveMockServer, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["run", "--spec", "xiexus", "--base-url", live.url("gemini"), "--api-key", "sk-live-7f3a", "--max-creates", "1", *FAST]
+def test_a_broken_contract_exits_1_with_failures_by_check(live: LiveMockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = str(_breaking(tmp_path))
+    args = ["run", "--spec", spec, "--base-url", live.url("tokenops"), "--api-key", "sk-live-7f3a", "--max-creates", "1", *FAST]
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "does not conform" in out and "lifecycle.create" in out and "curl -sS" in out
+    assert "does not conform" in out and "response.schema" in out and "etag" in out and "curl -sS" in out
     assert "sk-live-7f3a" not in out and "$API_KEY" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("spec", "mount"), [("xiexus", "gemini"), ("openai", ""), ("gemini", "openai")])
+def test_the_wrong_mount_exits_2_before_spending(spec: str, mount: str, live: LiveMockServer, capsys: pytest.CaptureFixture[str]) -> None:
+    before = len(live.records())
+    base = live.url(mount) if mount else live.base_url
+    assert main(["run", "--spec", spec, "--base-url", base, "--api-key", "k1", "--max-creates", "2", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "is --base-url the dialect's mount" in err and f"/{spec})" in err, err
+    assert "does not conform" not in err and "Traceback" not in err
+    assert len(live.records()) == before  # nothing was created
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["gemini", "openai", "vertex"])
+def test_a_refused_key_exits_2_before_spending(spec: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with LiveMockServer(clock=VirtualClock(), time_scale=0.02, seed=9, api_keys=frozenset({"the-right-key"})) as server:
+        assert main(["run", "--spec", spec, "--base-url", server.url(spec), "--api-key", "a-wrong-key", *FAST]) == 2
+        assert server.records() == []
+    err = capsys.readouterr().err
+    assert "every authenticated request was refused" in err and "Is the key right" in err, err
+
+
+@pytest.mark.parametrize("key", ["sk-\u2026", "AIza…", "key with space", "caf\u00e9"])
+def test_a_key_that_cannot_travel_exits_2_with_a_message(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--spec", "gemini", "--base-url", "http://127.0.0.1:9/gemini", "--api-key", key]) == 2
+    err = capsys.readouterr().err
+    assert "printable ASCII" in err and "Pass the key the vendor issued" in err and "Traceback" not in err
 
 
 @pytest.mark.slow
