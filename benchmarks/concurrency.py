@@ -36,7 +36,7 @@ import orjson
 from benchmarks.servers import exclusive, mock_cmd, redis_server, serve
 from mockserver.testing import free_port
 from videogen.dialect import Dialect, load_dialects
-from videogen.reading import classify, create_request, credentials, handle_of, poll_request
+from videogen.reading import classify, create_request, credentials, handle_of, poll_request, required_headers
 
 __all__ = ["Outcome", "exercise", "main"]
 
@@ -159,6 +159,7 @@ class Outcome:
 def _target(dialect: Dialect, path: str) -> tuple[str, dict[str, str]]:
     """The request target under the dialect's mount, with the key where the dialect wants it."""
     headers, query = credentials(dialect.create, KEY)
+    headers = {**required_headers(dialect), **headers}
     target = f"/{dialect.name}{path}"
     if query:
         target += ("&" if "?" in target else "?") + urlencode(query)
@@ -169,7 +170,7 @@ async def _create(conn: _Connection, dialect: Dialect, i: int, out: Outcome) -> 
     req = create_request(dialect, prompt_suffix=f" #{i}")
     target, headers = _target(dialect, req.path)
     status, body = await conn.json(req.method, target, headers, req.json)
-    handle = handle_of(dialect.read, body) if status == 200 else None
+    handle = handle_of(dialect.read, body) if status == dialect.create.status else None
     if handle is None:
         out.problems.append(f"create #{i} on {dialect.name} answered {status}: {str(body)[:200]}")
         return None

@@ -28,7 +28,7 @@ import httpx
 
 from mockserver.testing import free_port
 from videogen.dialect import Dialect, load_dialects
-from videogen.reading import classify, create_request, credentials, handle_of, poll_request, results_of
+from videogen.reading import classify, create_request, credentials, handle_of, poll_request, required_headers, results_of
 from videogen.states import TERMINAL
 
 
@@ -56,7 +56,7 @@ class Job:
 
 def auth(dialect: Dialect) -> tuple[dict[str, str], dict[str, str] | None]:
     headers, query = credentials(dialect.create, "load-key")
-    return headers, query or None  # httpx drops a URL query when given params={}
+    return {**required_headers(dialect), **headers}, query or None  # httpx drops a URL query when given params={}
 
 
 async def timed(client: httpx.AsyncClient, tally: Tally, phase: str, method: str, url: str, **kw: Any) -> httpx.Response:

@@ -73,6 +73,9 @@ class Generator:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.schema = schemathesis.openapi.from_dict(dialect.published)  # never the mock's own choices
+        # OpenAPI cannot say that unknown query parameters are refused, and most APIs ignore them:
+        # an extra parameter is not invalid input, so a negative probe never consists of one.
+        self.schema.config.generation.update(allow_extra_parameters=False)
         self.routes = Routes(dialect, _HOST)
         self._secret_query = {slot.name for op in dialect.operations for slot in op.credentials if slot.location == "query"}
 

@@ -83,7 +83,7 @@ class Session:
         self.client = Client(
             config.base_url,
             clock=clock,
-            redactor=Redactor(config.secrets),
+            redactor=Redactor(config.secrets, (slot for op in dialect.operations for slot in op.credentials)),
             rate_limit=config.rate_limit,
             transport=transport,
             request_timeout=config.request_timeout,
@@ -153,13 +153,18 @@ class Session:
         json_body: Any = MISSING,
         content: bytes | None = None,
         follow_redirects: bool = False,
+        complete: bool = False,
     ) -> Exchange:
-        """Send with ``key`` placed as ``op``'s security asks (never to a URL outside the base URL)."""
+        """Send with ``key`` placed as ``op``'s security asks (never to a URL outside the base URL), and
+        the operation's required headers (a version header), unless ``complete``: the headers given
+        are exactly the ones to send (a generated probe may leave one out on purpose)."""
         url = self.client.url(target)
         if op is None:
             matched = self.routes.match(method, url)
             op = matched[0] if matched else None
         chosen = dict(headers or {})
+        if not complete and op is not None and op.headers and self.client.is_ours(url):  # sent even without a key
+            chosen = {**dict(op.headers), **chosen}
         if key is not None and op is not None and op.credentials and self.client.is_ours(url):
             extra_headers, query = credentials(op, key)
             chosen.update(extra_headers)

@@ -17,7 +17,7 @@ import yaml
 
 from videogen.checking import check_dialect
 from videogen.context import OPERATION, Fields, leaves, with_fields
-from videogen.credentials import slots_for
+from videogen.credentials import Slot, slots_for
 from videogen.dialect import (
     METHODS,
     YAML_LOADER,
@@ -252,6 +252,7 @@ class _Builder:
                     )
                     for code, r in raw.get("responses", {}).items()
                 }
+                slots = slots_for(security, self.schemes)
                 op = Operation(
                     operation_id=str(raw.get("operationId", f"{method} {path}")),
                     method=method.upper(),
@@ -262,7 +263,8 @@ class _Builder:
                     body_schema=schemas.get(_JSON, schemas.get(_MULTIPART)),
                     body_required=bool(body.get("required", False)),
                     security=security,
-                    credentials=slots_for(security, self.schemes),
+                    credentials=slots,
+                    headers=self.required_headers(path, shared, raw.get("parameters", []), slots, where),
                     responses=responses,
                     where=where,
                     body_schemas=schemas,
@@ -272,6 +274,34 @@ class _Builder:
                 ext = self.document["paths"][path][method].get("x-videogen")
                 out.append(self.with_role(op, ext, raw) if ext else op)
         return out
+
+    def required_headers(
+        self, path: str, shared: list[dict[str, Any]], own: list[dict[str, Any]], slots: tuple[Slot, ...], where: str
+    ) -> tuple[tuple[str, str], ...]:
+        """The required, non-credential header parameters and the value every client sends
+        (the parameter's example, else its schema's const, example, default or first enum value)."""
+        keys = {s.name.lower() for s in slots if s.location == "header"}
+        found: dict[str, tuple[str, str]] = {}
+        placed = [(p, f"/paths/{escape(path)}/parameters/{i}") for i, p in enumerate(shared)]
+        placed += [(p, f"{where}/parameters/{i}") for i, p in enumerate(own)]
+        for param, at in placed:
+            if param.get("in") != "header":
+                continue
+            name = str(param["name"])
+            found.pop(name.lower(), None)  # an operation's own parameter overrides the path's
+            if not param.get("required") or name.lower() in keys:
+                continue
+            schema = param.get("schema") or {}
+            candidates = (param.get("example"), schema.get("const"), schema.get("example"), schema.get("default"))
+            value = next((v for v in (*candidates, *(schema.get("enum") or [])[:1]) if v is not None), None)
+            if value is None:
+                raise SpecError(
+                    self.source,
+                    at,
+                    f"the required header {name!r} has no value a client could send: give it an example, a default or an enum",
+                )
+            found[name.lower()] = (name, str(value))
+        return tuple(found.values())
 
     def files(self, media: dict[str, Any], where: str) -> dict[str, FileRule]:
         """The file parts of a multipart body: properties written as binary strings."""

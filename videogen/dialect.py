@@ -234,6 +234,7 @@ class Operation:
     body_required: bool
     security: tuple[str, ...]
     credentials: tuple[Slot, ...]  # where the key travels; empty: public
+    headers: tuple[tuple[str, str], ...]  # required header parameters and the value clients send (X-Api-Version: 2024-11-06)
     responses: dict[str, ResponseSpec]
     where: str  # its JSON pointer in the document
     choice: bool = False  # an operation the mock chose: the vendor published none (never judged as contract)

@@ -27,6 +27,7 @@ __all__ = [
     "handle_of",
     "matching_rule",
     "poll_request",
+    "required_headers",
     "result_route",
     "results_of",
     "well_formed_error",
@@ -145,6 +146,12 @@ def well_formed_error(error: Any) -> bool:
 def credentials(op: Operation, key: str) -> tuple[dict[str, str], dict[str, str]]:
     """(headers, query) that carry ``key`` the way the operation's first credential slot asks."""
     return op.credentials[0].place(key) if op.credentials else ({}, {})
+
+
+def required_headers(dialect: Dialect) -> dict[str, str]:
+    """Every required header parameter of the dialect with the value its clients send (a version
+    header, an async switch): what a generic client adds to every request it makes."""
+    return {name: value for op in dialect.operations for name, value in op.headers}
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,9 @@ def invalid_creates(session: Session, generator: Generator) -> None:
     validator = WireValidator(op)
     request = create_request(session.dialect)
     probes = [
-        Probe(op, m.label, op.method, request.path, {"content-type": "application/json"}, m.body, request.path_params, {})
+        Probe(
+            op, m.label, op.method, request.path, {**dict(op.headers), "content-type": "application/json"}, m.body, request.path_params, {}
+        )
         for m in mutations(op.body_schema, session.read.example)
     ]
     probes += generator.probes(op, "negative", session.config.fuzz_examples)
@@ -79,7 +81,9 @@ def invalid_creates(session: Session, generator: Generator) -> None:
 
 
 def _send(session: Session, probe: Probe) -> Exchange:
-    return session.send(probe.method, probe.target, key=session.config.api_key, op=probe.op, headers=probe.headers, content=probe.body)
+    return session.send(
+        probe.method, probe.target, key=session.config.api_key, op=probe.op, headers=probe.headers, content=probe.body, complete=True
+    )
 
 
 def _judge_valid(session: Session, exchange: Exchange, probe: Probe) -> None:

@@ -26,7 +26,7 @@ def test_every_mutation_breaks_the_contract_and_the_example_does_not(dialect_nam
     op = dialect.create
     request = create_request(dialect)
     wire = WireValidator(op)
-    headers = {"content-type": "application/json"}
+    headers = {**dict(op.headers), "content-type": "application/json"}
     assert wire.violations(request.path_params, {}, headers, json.dumps(request.json).encode()) == []
     found = mutations(op.body_schema, request.json)
     assert {m.kind for m in found} >= {"malformed", "missing", "type", "range", "shape"}
@@ -46,7 +46,7 @@ def test_the_edge_sample_is_valid_and_keeps_the_price(dialect_name: str) -> None
         assert {f"/{n}" for n in bounded} <= priced, bounded
         return
     assert sample != dialect.read.example
-    assert WireValidator(op).violations(create_request(dialect).path_params, {}, {}, json.dumps(sample).encode()) == []
+    assert WireValidator(op).violations(create_request(dialect).path_params, {}, dict(op.headers), json.dumps(sample).encode()) == []
     for inp in op.inputs.inputs:
         if set(inp.produces) & {"count", "duration_s", "resolution"} and inp.source.pointer is not None:
             assert inp.source.pointer.get(sample) == inp.source.pointer.get(dialect.read.example), inp.name

@@ -35,7 +35,7 @@ from mockserver.ranges import byte_range
 from mockserver.testing import LiveMockServer
 from tests import flow
 from tests.conftest import DIALECTS
-from videogen.reading import create_request, results_of
+from videogen.reading import create_request, credentials, results_of
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,9 @@ def server() -> Iterator[LiveMockServer]:
 
 
 def auth_for(document: str) -> dict[str, str]:
-    return flow.auth(DIALECTS[document], KEY) if document in DIALECTS else {}
+    """The key alone: schemathesis draws every other header (a required version header too, and in
+    negative mode a wrong one), so a header added here would overwrite what it meant to send."""
+    return credentials(DIALECTS[document].create, KEY)[0] if document in DIALECTS else {}
 
 
 def mount(s: LiveMockServer, document: str) -> str:
@@ -90,6 +92,9 @@ def mount(s: LiveMockServer, document: str) -> str:
 
 def load(s: LiveMockServer, document: str) -> Any:
     schema = schemathesis.openapi.from_url(f"{mount(s, document)}/openapi.json")
+    # The mock ignores query parameters it does not know, as the vendors do (OpenAPI cannot
+    # say otherwise): an extra one is not negative data.
+    schema.config.generation.update(allow_extra_parameters=False)
     if document in DIALECTS:
         assert schema.raw_schema["servers"] == [{"url": mount(s, document), "description": "videogen-mock"}]
     return schema
@@ -234,7 +239,7 @@ def test_every_state_and_download_conforms(server: LiveMockServer, name: str) ->
                 if f.states[-1] == "succeeded"
                 else []
             )
-            for url in [ref.url for ref in refs if ref.url]:
+            for url in [ref.url for ref in refs if ref.url and flow.data_url(ref.url) is None]:
                 target = url.removeprefix(server.url(name))
                 for extra in ({}, {"range": "bytes=0-99"}, {"range": "bytes=99999999-"}):
                     judge(client.get(f"/{name}{target}", headers={**flow.auth(dialect, KEY), **extra}))

@@ -16,6 +16,7 @@ from tests.conftest import DIALECTS
 from videogen.dialect import bundled_specs_dir, load_dialect
 from videogen.errors import SpecError, TemplateError
 from videogen.pointer import MISSING, Pointer
+from videogen.reading import required_headers
 from videogen.template import compile_template
 
 # -- templates ------------------------------------------------------------------------------
@@ -151,11 +152,28 @@ BREAKS = {
         lambda d: d["x-videogen"]["read"]["states"][2]["when"].update({"/status": "finished"}),
         "/x-videogen/read/states/2",
     ),
+    "a required header with no value to send": (
+        lambda d: d["paths"]["/v1/video/generations/{task_id}"]["get"]["parameters"].append(
+            {"name": "X-Api-Version", "in": "header", "required": True, "schema": {"type": "string"}}
+        ),
+        "/paths/~1v1~1video~1generations~1{task_id}/get/parameters/1: the required header 'X-Api-Version' has no value",
+    ),
     "a typo in an operation block names the key": (
         lambda d: _poll_ext(d).update(responsess={}),
         "x-videogen: Additional properties are not allowed ('responsess' was unexpected)",
     ),
 }
+
+
+def test_a_required_header_is_sent_by_every_generic_client(tmp_path: Path) -> None:
+    def version(d: dict[str, Any]) -> None:
+        header = {"name": "X-Api-Version", "in": "header", "required": True, "schema": {"type": "string", "enum": ["2024-11-06"]}}
+        d["paths"]["/v1/video/generations/{task_id}"]["get"]["parameters"].append(header)
+
+    dialect = load_dialect(mutated(tmp_path, version))
+    poll = dialect.by_role("poll")[0]
+    assert poll.headers == (("X-Api-Version", "2024-11-06"),) and dialect.create.headers == ()
+    assert required_headers(dialect) == {"X-Api-Version": "2024-11-06"}
 
 
 def test_a_parameter_name_that_is_no_regex_group_name_still_routes(tmp_path: Path) -> None:
