@@ -33,6 +33,7 @@ class OperationRecord:
     source: dict[str, str] | None = None  # the operation this one was made from (remix): its token, id and name
     callback: str | None = None  # the URL the client asked events to be sent to
     events: list[str] | None = None  # the event names the client asked for (None: all)
+    created_by: str | None = None  # the create operation's id: only its callbacks are sent (None: any create's)
 
     def to_json(self) -> bytes:
         # orjson serialises a dataclass itself, field by field, without asdict's deep copy.
@@ -67,6 +68,7 @@ class OperationRecord:
                 self.source,
                 self.callback,
                 self.events,
+                self.created_by,
             ]
         )
 

@@ -12,14 +12,14 @@ with LiveMockServer(seed=1) as server:   # a real uvicorn on 127.0.0.1, for real
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-import anyio.from_thread
 import httpx
 import uvicorn
 from starlette.applications import Starlette
@@ -36,17 +36,38 @@ from videogen.errors import VideogenError
 
 __all__ = ["LiveMockServer", "MockVideoAPI", "SyncASGITransport", "free_port", "redis_answers"]
 
+T = TypeVar("T")
+
+
+class _LoopThread:
+    """An event loop in a daemon thread: a harness someone forgets to close never holds up exit."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="videogen-mock-loop", daemon=True)
+        self._thread.start()
+
+    def call(self, function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """Run ``await function(*args)`` on the loop and return its result (or raise its exception)."""
+        return asyncio.run_coroutine_threadsafe(function(*args), self.loop).result()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
+
 
 class SyncASGITransport(httpx.BaseTransport):
-    """Calls an ASGI app in-process from synchronous code, through an anyio portal thread.
+    """Calls an ASGI app in-process from synchronous code, through an event loop in a daemon thread.
 
     (Starlette's TestClient does the same, but now warns when used with httpx.)
     """
 
     def __init__(self, app: Any) -> None:
         self._inner = httpx.ASGITransport(app=app)
-        self._portal_cm = anyio.from_thread.start_blocking_portal()
-        self.portal = self._portal_cm.__enter__()
+        self.portal = _LoopThread()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def call() -> httpx.Response:
@@ -54,11 +75,10 @@ class SyncASGITransport(httpx.BaseTransport):
             content = await response.aread()
             return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
-        result: httpx.Response = self.portal.call(call)
-        return result
+        return self.portal.call(call)
 
     def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
+        self.portal.close()
 
 
 def free_port() -> int:

@@ -48,8 +48,12 @@ def plan(dialect: Dialect, record: OperationRecord, base_url: str, endpoints: It
     """The deliveries an operation's events make: callbacks to the URL its create named, webhooks
     to every endpoint configured for the dialect, each due when its state begins."""
     targets: list[tuple[int, Event, str]] = []
+    creator = next((op for op in dialect.operations if op.operation_id == record.created_by), None)
+    own = {e.key for e in creator.callbacks} if creator is not None else None
     for number, event in enumerate(dialect.events):
         if event.url is not None:
+            if own is not None and event.key not in own:
+                continue  # another create's callback: a client that made this one never asked for it
             if record.callback and (record.events is None or event.name in record.events):
                 targets.append((number, event, record.callback))
         else:
@@ -150,7 +154,7 @@ class Deliverer:
             answer, ok = str(response.status_code), 200 <= response.status_code < 300
         except httpx.TimeoutException:
             answer, ok = "timeout", False
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # refused, reset, or a URL no request can go to (httpx.InvalidURL): retried, never fatal
             answer, ok = f"error: {type(exc).__name__}", False
         delivery.attempts += 1
         delivery.last = answer

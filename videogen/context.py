@@ -90,7 +90,7 @@ OPERATION = Fields(
 # A list answer: the rendered items and where the page stands.
 LIST = Fields(
     {
-        **leaves("items", "has_more", "first_id", "last_id", "total", "limit", "offset", "page", "next_page", "order"),
+        **leaves("items", "count", "has_more", "first_id", "last_id", "total", "limit", "offset", "page", "next_page", "order"),
         **leaves("base_url", "request_id"),
     }
 )

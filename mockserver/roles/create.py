@@ -52,6 +52,7 @@ async def create(ep: Endpoint, call: Call) -> Response:
     if source is not None:
         ident = sim.identity(source)
         record.source = {"token": source.token, "id": str(ident["id"]), "name": str(ident["name"])}
+    record.created_by = op.operation_id
     record.callback = next((url for event in op.callbacks if event.url and (url := _callback(event.url.read(call.parsed)))), None)
     if op.events_filter is not None:
         asked = op.events_filter.read(call.parsed)

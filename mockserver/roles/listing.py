@@ -125,6 +125,7 @@ async def listing(ep: Endpoint, call: Call) -> Response:
     ids = [ep.sim.identity(r)["id"] for r in records]
     ctx = {
         "items": items,
+        "count": len(items),
         "has_more": has_more,
         "first_id": ids[0] if ids else None,
         "last_id": ids[-1] if ids else None,

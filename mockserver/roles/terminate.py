@@ -18,6 +18,8 @@ from mockserver.roles.poll import find
 
 __all__ = ["terminate"]
 
+_PAST = {"cancel": "cancelled", "delete": "deleted"}
+
 
 async def terminate(ep: Endpoint, call: Call) -> Response:
     assert ep.op.id_source is not None
@@ -29,7 +31,7 @@ async def terminate(ep: Endpoint, call: Call) -> Response:
     snap = ep.sim.snapshot(record, now)
     effect = ep.op.effect(snap.state)
     if effect.startswith("error:"):
-        raise VendorError(effect.removeprefix("error:"), f"Operation {raw[:200]} is {snap.state}: it cannot be {ep.op.role}led now.")
+        raise VendorError(effect.removeprefix("error:"), f"Operation {raw[:200]} is {snap.state}: it cannot be {_PAST[ep.op.role]} now.")
     base_url = ep.base_url(call)
     if effect == "cancel":
         record.forced_state, record.forced_at = "cancelled", now

@@ -131,6 +131,22 @@ def test_webhooks_go_only_where_the_mock_was_told() -> None:
     assert seen.seen == []
 
 
+def test_a_callback_url_no_request_can_go_to_is_an_error_for_it_alone() -> None:
+    """A client's callback_url that httpx cannot even parse fails that delivery, never the pass."""
+    seen = Receiver()
+    with MockVideoAPI(seed=4, webhook_transport=httpx.MockTransport(seen)) as m:
+        for url in ("http://[::1/", "http://receiver.test/fine"):
+            body = {"model": "ray-2", "prompt": "a callback", "callback_url": url}
+            r = m.client.post("/luma/dream-machine/v1/generations/video", json=body, headers=KEY)
+            assert r.status_code == 201, r.text
+        m.advance(600)
+        m.deliver_due()
+        listed = m.client.get("/_mock/webhooks").json()
+    assert {str(r.url) for r in seen.seen} == {"http://receiver.test/fine"} and len(seen.seen) == 2  # dreaming, completed
+    bad = [d for d in listed["deliveries"] if d["url"] == "http://[::1/"]
+    assert bad and all(d["last"] == "error: InvalidURL" for d in bad), bad
+
+
 @given(
     queued=st.floats(0, 100),
     running=st.floats(0, 100),
