@@ -95,9 +95,10 @@ class SequenceMachine(RuleBasedStateMachine):
         seen = len(op.flow.states)
         r = flow.poll(self.client, op.flow, op.owner)
         if not self.is_live(op):
-            assert r.status_code == op.not_found(), f"{op.dialect.name}: a reset operation still answers: {r.status_code} {r.text}"
+            assert flow.unknown_answer(op.dialect, r), f"{op.dialect.name}: a reset operation still answers: {r.status_code} {r.text}"
             return
         assert r.status_code == 200, f"{op.dialect.name}: the owner lost its operation: {r.status_code} {r.text}"
+        assert len(op.flow.states) == seen + 1, f"{op.dialect.name}: the owner got the unknown-id answer: {r.text}"
         states = op.flow.states
         if seen:
             before, now = states[-2], states[-1]
@@ -109,7 +110,7 @@ class SequenceMachine(RuleBasedStateMachine):
     @rule(op=ops)
     def poll_as_the_other_key(self, op: Op) -> None:
         r = flow.poll(self.client, op.flow, op.other)
-        assert r.status_code == op.not_found(), f"{op.dialect.name}: {op.other} sees {op.owner}'s operation: {r.status_code} {r.text}"
+        assert flow.unknown_answer(op.dialect, r), f"{op.dialect.name}: {op.other} sees {op.owner}'s operation: {r.status_code} {r.text}"
 
     @rule(op=ops, wait=st.booleans())
     def download(self, op: Op, wait: bool) -> None:

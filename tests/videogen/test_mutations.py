@@ -102,9 +102,13 @@ def mutations(document: dict[str, Any]) -> Iterator[Mutation]:
             for name, src in block.get(group, {}).items():
                 if isinstance(src, str):
                     yield Mutation(f"source {group}/{name} {src!r}", (*at, group, name), _source(src), (pointer((*at, group, name)),))
-                elif isinstance(src, dict) and "from" in src:
+                elif isinstance(src, dict) and isinstance(src.get("from"), str):
                     target = (*at, group, name, "from")
                     yield Mutation(f"source {group}/{name} {src['from']!r}", target, _source(src["from"]), (pointer((*at, group, name)),))
+                elif isinstance(src, dict) and isinstance(src.get("from"), list):  # joined from several places: break each
+                    for i, one in enumerate(src["from"]):
+                        target = (*at, group, name, "from", i)
+                        yield Mutation(f"source {group}/{name} from[{i}] {one!r}", target, _source(one), (pointer((*at, group, name)),))
         for key in ("id", "file"):
             if key in block:
                 yield Mutation(f"source {key} {block[key]!r}", (*at, key), _source(block[key]), (pointer((*at, key)),))
