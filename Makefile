@@ -33,12 +33,17 @@ $(PROXY)/.installed:
 	$(PROXY)/bin/python -m pip install -q 'litellm[proxy]==1.108.7' 'prisma==0.15.0'
 	touch $@
 
-# Debian packages the test suite needs: a real redis-server for the store tests.
+# Debian packages the test suite needs: a real redis-server for the store tests, and Chromium
+# (headless) to render the kit's HTML report and the mock's inspector in a real browser.
 system-deps:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server (Debian package)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
-	  || { echo "could not install redis-server: run as root, or install it yourself"; exit 1; }; }
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || { echo "could not install$$missing: run as root, or install them yourself (apt-get install$$missing)"; exit 1; }; \
+	fi
 
 setup: $(VENV)/.installed
 

@@ -17,8 +17,9 @@ from rich.console import Console
 
 from conformance.catalog import CHECKS
 from conformance.config import RunConfig
+from conformance.html import write_html
 from conformance.junit import write_junit
-from conformance.terminal import RichObserver, render
+from conformance.terminal import PlainObserver, RichObserver, render
 from videogen.errors import VideogenError
 
 __all__ = ["main"]
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--webhook-wait", type=float, default=30.0, help="seconds a job's events may take after it ends (default 30)")
     r.add_argument("--junit", type=Path, help="write a JUnit XML report here")
     r.add_argument("--json", type=Path, help="write a JSON report here")
+    r.add_argument("--html", type=Path, help="write a self-contained HTML report here (timelines, posters, repro lines)")
     r.add_argument("--quiet", action="store_true", help="no progress, verdict only")
     commands.add_parser("checks", help="list the check ids")
     return parser
@@ -81,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as exc:  # a base install without the kit's extra
         error.print(f"error: the conformance kit needs {exc.name or 'its extra'}, which is not installed: {EXTRA}", markup=False)
         return 2
-    for out in (args.junit, args.json):
+    for out in (args.junit, args.json, args.html):
         if out is not None and not out.parent.is_dir():
             error.print(f"error: cannot write {out}: {out.parent} is not a directory", markup=False)
             return 2
@@ -108,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.quiet:
             report = run(config)
         else:
-            with RichObserver(console) as observer:
+            # A terminal gets a live display; a pipe or a CI log gets one plain line per phase and state change.
+            with RichObserver(console) if console.is_terminal else PlainObserver(console) as observer:
                 report = run(config, observer=observer)
     except VideogenError as exc:
         error.print(f"error: {exc}", markup=False)
@@ -125,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_junit(report, args.junit)
     if args.json:
         report.write_json(args.json)
+    if args.html:
+        write_html(report, args.html)
     return 0 if report.conforms else 1
 
 

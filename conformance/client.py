@@ -147,6 +147,7 @@ class Client:
             now = self.clock.now()
         self._next_slot = max(now, self._next_slot) + self.gap
         self.sent += 1
+        started = time.perf_counter()
         try:
             response = self._http.request(request.method, request.url, headers=dict(request.headers), content=request.body)
             exchange = Exchange(
@@ -157,9 +158,18 @@ class Client:
                 operation=operation,
                 redactor=self.redactor,
                 at=now,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
             )
         except httpx.HTTPError as exc:
-            exchange = Exchange(request, None, error=f"{type(exc).__name__}: {exc}", operation=operation, redactor=self.redactor, at=now)
+            exchange = Exchange(
+                request,
+                None,
+                error=f"{type(exc).__name__}: {exc}",
+                operation=operation,
+                redactor=self.redactor,
+                at=now,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+            )
         for listener in self.listeners:
             listener(exchange)
         return exchange

@@ -172,6 +172,7 @@ class Exchange:
     operation: Operation | None = None  # the documented operation this request targets
     redactor: Redactor = field(default_factory=lambda: Redactor({}))
     at: float = 0.0  # the kit's clock when the request started
+    elapsed_ms: float = 0.0  # wall time from sending the request to reading the whole answer
 
     @property
     def content_type(self) -> str:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlencode, urlsplit
 
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, configuration, given, settings
 from schemathesis import GenerationMode
 
 from conformance.client import encode_json
@@ -28,6 +31,26 @@ __all__ = ["Generator", "Probe"]
 _HOST = "http://conformance.invalid"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 Mode = Literal["positive", "negative"]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "videogen-conformance" / "hypothesis"
+
+
+@contextlib.contextmanager
+def _own_storage() -> Iterator[None]:
+    """Hypothesis keeps caches in ``./.hypothesis``: the kit draws with its own folder under the
+    user's cache instead, and puts back whatever the caller had (a test suite's own setting)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield  # the user chose where hypothesis writes
+        return
+    before = vars(configuration).get("__hypothesis_home_directory")
+    configuration.set_hypothesis_home_dir(_cache_dir())
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +121,7 @@ class Generator:
         def draw(case: Any) -> None:
             cases.append(case)
 
-        with contextlib.suppress(Exception):  # Unsatisfiable and friends: nothing left to vary
+        with _own_storage(), contextlib.suppress(Exception):  # Unsatisfiable and friends: nothing left to vary
             draw()
         out: dict[tuple[str, str, bytes | None], Probe] = {}
         for case in cases:

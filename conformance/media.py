@@ -9,7 +9,7 @@ import av
 
 from videogen.errors import VideogenError
 
-__all__ = ["MediaInfo", "NotPlayable", "probe", "probe_image"]
+__all__ = ["MediaInfo", "NotPlayable", "poster_png", "probe", "probe_image"]
 
 
 class NotPlayable(VideogenError, ValueError):
@@ -76,3 +76,19 @@ def probe_image(data: bytes, media_type: str) -> tuple[int, int]:
             return int(frame.width), int(frame.height)
     except av.error.FFmpegError as exc:
         raise NotPlayable(f"FFmpeg cannot open it as {media_type}: {exc}") from None
+
+
+def poster_png(data: bytes, width: int = 320) -> bytes | None:
+    """The first frame as a PNG ``width`` pixels wide (for the HTML report), or None if none decodes."""
+    try:
+        with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
+            frame = next(container.decode(video=0), None)
+            if frame is None:
+                return None
+            height = max(2, round(frame.height * width / frame.width / 2) * 2)
+            rgb = frame.reformat(width=width, height=height, format="rgb24")
+            encoder = av.CodecContext.create("png", "w")
+            encoder.width, encoder.height, encoder.pix_fmt = width, height, "rgb24"
+            return b"".join(bytes(p) for p in [*encoder.encode(rgb), *encoder.encode(None)])
+    except (av.error.FFmpegError, ValueError, ZeroDivisionError):
+        return None

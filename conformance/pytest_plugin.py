@@ -38,7 +38,13 @@ _OPTIONS = (
     ("max-creates", int, None, "most creates the run may start"),
     ("timeout", float, None, "longest wait for one operation, in seconds"),
     ("rate-limit", float, None, "requests per second (0: no limit)"),
+    ("poll-interval", float, None, "first wait between polls in seconds; it grows to 30"),
     ("failure-suffix", str, None, "prompt suffix that makes the target fail a job"),
+    ("fuzz-examples", int, None, "generated inputs per free operation and mode"),
+    ("webhook-listen", str, None, "HOST:PORT for a receiver of the target's webhooks and callbacks"),
+    ("webhook-url", str, None, "the receiver's URL as the target reaches it"),
+    ("webhook-secret", str, None, "the secret the target signs events with"),
+    ("webhook-wait", float, None, "seconds a job's events may take after it ends"),
 )
 _CACHE = pytest.StashKey[dict[tuple[tuple[str, Any], ...], "Report"]]()
 

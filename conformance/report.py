@@ -15,7 +15,30 @@ from typing import Any
 from conformance.catalog import CATEGORIES, CHECKS, category_of
 from conformance.failures import CaseResult, Failure, Status
 
-__all__ = ["JobSummary", "Report"]
+__all__ = ["JobSummary", "Media", "Poll", "Report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """One poll of a job: when (seconds after its create, on the kit's clock), what it said, how long it took."""
+
+    at_s: float
+    state: str  # a lifecycle state, or what came instead ("HTTP 500", "no answer", "unrecognised")
+    latency_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """One result the kit opened: its size in bytes, what FFmpeg read, and a poster frame (PNG)."""
+
+    index: int
+    size: int
+    codec: str
+    width: int
+    height: int
+    duration_s: float
+    frames: int
+    poster: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +48,9 @@ class JobSummary:
     handle: str
     states: tuple[str, ...]
     final: str | None
+    create_ms: float = 0.0
+    polls: tuple[Poll, ...] = ()
+    media: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +126,19 @@ class Report:
             "duration_s": round(self.duration_s, 3),
             "started_at": self.started_at,
             "jobs": [
-                {"label": j.label, "purpose": j.purpose, "handle": j.handle, "states": list(j.states), "final": j.final} for j in self.jobs
+                {
+                    "label": j.label,
+                    "purpose": j.purpose,
+                    "handle": j.handle,
+                    "states": list(j.states),
+                    "final": j.final,
+                    "create_ms": round(j.create_ms, 1),
+                    "polls": [{"at_s": round(p.at_s, 3), "state": p.state, "latency_ms": round(p.latency_ms, 1)} for p in j.polls],
+                    "media": [
+                        {k: getattr(m, k) for k in ("index", "size", "codec", "width", "height", "duration_s", "frames")} for m in j.media
+                    ],
+                }
+                for j in self.jobs
             ],
             "cases": [
                 {

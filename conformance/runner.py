@@ -57,7 +57,19 @@ def run(
         requests=session.client.sent,
         duration_s=time.monotonic() - wall,
         started_at=started_at,
-        jobs=tuple(JobSummary(j.label, j.purpose, j.handle, tuple(j.states), j.final) for j in jobs),
+        jobs=tuple(
+            JobSummary(
+                j.label,
+                j.purpose,
+                j.handle,
+                tuple(j.states),
+                j.final,
+                create_ms=j.create_ms,
+                polls=tuple(j.polls),
+                media=tuple(session.media.get(j.label, ())),
+            )
+            for j in jobs
+        ),
         notes=tuple(session.notes),
     )
 

@@ -19,6 +19,7 @@ from conformance.config import RunConfig
 from conformance.exchange import Exchange, Redactor
 from conformance.failures import Ledger
 from conformance.receiver import Receiver
+from conformance.report import Media
 from conformance.routes import Routes
 from videogen.dialect import Dialect, Operation
 from videogen.errors import ConfigError
@@ -92,6 +93,7 @@ class Session:
         self.client.listeners.append(ResponseConformance(dialect, self.ledger))
         self.create_op = dialect.create
         self.notes: list[str] = []
+        self.media: dict[str, list[Media]] = {}  # job label -> the results the kit opened, for the report
         self.receiver: Receiver | None = None
         if config.webhook_listen is not None:
             host, _, port = config.webhook_listen.rpartition(":")

@@ -17,6 +17,7 @@ from conformance.exchange import Exchange
 from conformance.expectations import Expectation, expectation
 from conformance.failures import Severity, observed
 from conformance.phases import Run, phase
+from conformance.report import Poll
 from conformance.sample import edge_sample
 from conformance.session import Session
 from videogen.pointer import MISSING
@@ -50,6 +51,8 @@ class Job:
     done: bool = False
     result_urls: list[str] = field(default_factory=list)
     literal_checked: bool = False
+    create_ms: float = 0.0
+    polls: list[Poll] = field(default_factory=list)  # every poll, for the report's timeline
 
 
 def start_job(session: Session, label: str, purpose: str, body: Any) -> Job | None:
@@ -100,6 +103,7 @@ def start_job(session: Session, label: str, purpose: str, body: Any) -> Job | No
     now = session.clock.now()
     expect = expectation(session.dialect, op, request.json, request.path_params)
     job = Job(label, purpose, handle, request.path_params, expect, now, session.config.poll_interval, now + session.config.poll_interval)
+    job.create_ms = exchange.elapsed_ms
     session.observer.job(label, "created", 0.0)
     return job
 
@@ -126,6 +130,7 @@ def _poll_once(session: Session, job: Job) -> None:
     exchange = session.poll(job.handle, job.path_params, key=session.config.api_key)
     elapsed = session.clock.now() - job.created_at
     body = exchange.json()
+    _record(job, exchange, body if exchange.status is not None and 200 <= exchange.status < 300 else MISSING, session)
     if not job.literal_checked and "/" in job.handle and job.handle in exchange.request.url:
         job.literal_checked = True
         _judge_literal(session, job, exchange)
@@ -196,6 +201,16 @@ def _poll_once(session: Session, job: Job) -> None:
         _schedule(session, job)
     else:
         _timeout_or_schedule(session, job, exchange, state, elapsed)
+
+
+def _record(job: Job, exchange: Exchange, body: Any, session: Session) -> None:
+    if exchange.status is None:
+        said = "no answer"
+    elif body is MISSING:
+        said = f"HTTP {exchange.status}"
+    else:
+        said = classify(session.read, body) or "unrecognised"
+    job.polls.append(Poll(max(0.0, exchange.at - job.created_at), said, exchange.elapsed_ms))
 
 
 def _timeout_or_schedule(session: Session, job: Job, exchange: Exchange, state: str, elapsed: float) -> None:

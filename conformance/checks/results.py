@@ -13,7 +13,8 @@ from conformance.catalog import Check
 from conformance.exchange import Exchange
 from conformance.expectations import DURATION_TOLERANCE_S, Expectation
 from conformance.failures import Failure, Severity, observed
-from conformance.media import NotPlayable, probe
+from conformance.media import NotPlayable, poster_png, probe
+from conformance.report import Media
 from conformance.session import Session
 from videogen.pointer import MISSING
 from videogen.reading import ResultRef, results_of, well_formed_error
@@ -108,6 +109,8 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
             return
     try:
         info = probe(data)
+        facts = Media(ref.index, len(data), info.codec, info.width, info.height, info.duration_s, info.frames, poster_png(data))
+        session.media.setdefault(label, []).append(facts)
     except NotPlayable as exc:
         got = f"{len(data)} bytes starting {data[:16].hex(' ')}: {exc}"
         failure = observed(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -136,6 +138,31 @@ def test_python_dash_m_conformance_runs(live: LiveMockServer) -> None:
     done = subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "conforms" in done.stdout
+
+
+@pytest.mark.slow
+def test_piped_output_shows_progress_and_the_run_leaves_no_hypothesis_folder(live: LiveMockServer, tmp_path: Path) -> None:
+    """In CI, stdout is no terminal: one plain line per phase and per job state, as they happen."""
+    args = ["run", "--spec", "openai", "--base-url", live.url("openai"), "--api-key", "k1", "--max-creates", "2", *FAST]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(re.fullmatch(r"\[ *\d+\.\d s\] phase: preflight: an unknown id", line) for line in lines), lines[:5]
+    assert any(re.fullmatch(r"\[ *\d+\.\d s\] job#1: succeeded( after \d+ s)?", line) for line in lines), lines
+    assert "\x1b[" not in done.stdout, "no terminal control codes in a log"
+    assert not (tmp_path / ".hypothesis").exists()
+    assert (tmp_path / "cache" / "videogen-conformance" / "hypothesis").is_dir()
 
 
 def test_without_the_extra_the_kit_says_which_extra_to_install() -> None:

@@ -52,6 +52,33 @@ def test_without_options_the_fixtures_skip_with_a_hint(tmp_path: Path) -> None:
     assert "3 skipped" in done.stdout and "--conformance-spec" in done.stdout
 
 
+PACING = """
+def test_the_pacing_options_reach_the_kit(conformance_check):
+    assert conformance_check.keywords["poll_interval"] == 0.25
+    assert conformance_check.keywords["rate_limit"] == 0.5
+    assert conformance_check.keywords["webhook_listen"] == "127.0.0.1:8799"
+"""
+
+
+def test_the_pacing_options_are_the_clis(tmp_path: Path) -> None:
+    (tmp_path / "test_pacing.py").write_text(PACING)
+    done = run_pytest(
+        tmp_path,
+        "-k",
+        "pacing",
+        "--conformance-poll-interval",
+        "0.25",
+        "--conformance-rate-limit",
+        "0.5",
+        "--conformance-webhook-listen",
+        "127.0.0.1:8799",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    wrong = run_pytest(tmp_path, "--conformance-poll-interval", "soon")
+    assert wrong.returncode == 4 and "--conformance-poll-interval" in wrong.stderr and "invalid float value" in wrong.stderr
+
+
 @pytest.mark.slow
 def test_command_line_options_run_the_kit_once(tmp_path: Path) -> None:
     with LiveMockServer(clock=VirtualClock(), time_scale=0.02, seed=4) as server:
