@@ -79,16 +79,18 @@ bench: setup system-deps wrk
 bench-check: setup wrk
 	$(BIN)/python -m benchmarks --check
 
-# The conformance kit against the mock, every bundled dialect, reports in reports/.
+# The conformance kit against the mock, every bundled dialect, reports (JUnit, JSON, HTML) in reports/.
 conform: setup
 	@mkdir -p reports
 	@$(BIN)/python -m mockserver serve --port $(PORT) --time-scale 0.02 --seed 1 --webhook-url http://127.0.0.1:$(HOOK_PORT)/ & pid=$$!; \
-	trap "kill $$pid" EXIT; sleep 1.5; status=0; \
+	trap "kill $$pid" EXIT; \
+	for i in $$(seq 1 100); do $(BIN)/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$(PORT)/_mock/health', timeout=1)" 2>/dev/null && break; sleep 0.1; done; \
+	status=0; \
 	for d in $(DIALECTS); do \
 	  $(BIN)/python -m conformance run --spec $$d --base-url http://127.0.0.1:$(PORT)/$$d --api-key key-a \
 	    --other-api-key key-b --max-creates 3 --failure-suffix ' [mock:fail]' --rate-limit 100 --poll-interval 0.2 \
 	    --webhook-listen 127.0.0.1:$(HOOK_PORT) --webhook-wait 10 \
-	    --junit reports/$$d.xml --json reports/$$d.json || status=1; \
+	    --junit reports/$$d.xml --json reports/$$d.json --html reports/$$d.html || status=1; \
 	done; exit $$status
 
 clean:

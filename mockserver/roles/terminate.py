@@ -31,7 +31,8 @@ async def terminate(ep: Endpoint, call: Call) -> Response:
     snap = ep.sim.snapshot(record, now)
     effect = ep.op.effect(snap.state)
     if effect.startswith("error:"):
-        raise VendorError(effect.removeprefix("error:"), f"Operation {raw[:200]} is {snap.state}: it cannot be {_PAST[ep.op.role]} now.")
+        done = _PAST.get(ep.op.role or "", "ended")
+        raise VendorError(effect.removeprefix("error:"), f"Operation {raw[:200]} is {snap.state}: it cannot be {done} now.")
     base_url = ep.base_url(call)
     if effect == "cancel":
         record.forced_state, record.forced_at = "cancelled", now

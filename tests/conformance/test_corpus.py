@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from mockserver.testing import MockVideoAPI, free_port
 from tests.conformance.conftest import DIALECTS, listening_mock, run_kit
 from tests.conformance.corpus import BUGS, CLEAN, Bug
 from tests.conformance.faulty import Hooks
@@ -39,3 +40,14 @@ def test_each_bug_is_flagged_by_its_check(bug: Bug) -> None:
 def test_unusual_but_conforming_servers_pass(name: str, dialect: str, make: Callable[[Dialect], Hooks]) -> None:
     report = run_kit(dialect, make(DIALECTS[dialect]), max_creates=2)
     assert report.conforms, report.summary()
+
+
+def test_events_for_pending_states_the_polls_missed_agree() -> None:
+    """A kit polling every 30 s never sees a 5-second job queued or running; the target's
+    callbacks for those states are still true, and must not be held against it."""
+    with MockVideoAPI(seed=11, time_scale=0.1) as mock:
+        report = run_kit("ark", mock=mock, webhook_listen=f"127.0.0.1:{free_port()}", webhook_wait=60, max_creates=1, poll_interval=30.0)
+    (job,) = report.jobs
+    assert "queued" not in job.states and "running" not in job.states, job.states
+    assert report.conforms, report.summary()
+    assert any(c.check == "webhook.agrees" and c.status.value == "passed" for c in report.cases)
