@@ -8,10 +8,7 @@ its own exceptions for error statuses. Callbacks reach a local receiver.
 
 from __future__ import annotations
 
-import http.server
 import io
-import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +18,8 @@ import httpx
 import pytest
 
 from mockserver.clock import VirtualClock
-from mockserver.testing import LiveMockServer, free_port
+from mockserver.testing import LiveMockServer
+from tests.e2e.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -31,65 +29,6 @@ errors = pytest.importorskip("volcenginesdkarkruntime._exceptions")
 MODEL = "doubao-seedance-1-0-pro-250528"
 IMAGE = "https://ark-project.tos-cn-beijing.volces.com/doc_image/seepro_i2v.png"
 TERMINAL = {"succeeded", "failed", "cancelled", "expired"}
-
-
-class Receiver:
-    """A local callback endpoint: records every POST body."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.bodies: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                with outer.lock:
-                    outer.bodies.append(json.loads(body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/ark-callbacks"
-
-    def about(self, task_id: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [b for b in self.bodies if b.get("id") == task_id]
-
-    def wait_for(self, task_id: str, *statuses: str, timeout: float = 10) -> dict[str, dict[str, Any]]:
-        """The task's callbacks by status, once one of each of ``statuses`` arrived (in any order:
-        deliveries due at once are sent concurrently); a status called back twice fails."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            bodies = self.about(task_id)
-            if set(statuses) <= {b.get("status") for b in bodies}:
-                by_status = {b["status"]: b for b in bodies}
-                assert len(by_status) == len(bodies), f"a status was called back twice: {bodies}"
-                return by_status
-            time.sleep(0.05)
-        raise AssertionError(f"not every one of {statuses} was called back for {task_id}: {self.about(task_id)}")
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +56,16 @@ def wait(c: Any, task_id: str, until: set[str] = TERMINAL, timeout: float = 30) 
         time.sleep(0.02)
 
 
+def called_back(receiver: Receiver, task_id: str, *statuses: str) -> dict[str, dict[str, Any]]:
+    """The task's callbacks by status, once one of each of ``statuses`` arrived (in any order:
+    deliveries due at once are sent concurrently); a status called back twice fails."""
+    arrived = receiver.wait_until(lambda deliveries: set(statuses) <= {d.json().get("status") for d in deliveries}, about=task_id)
+    bodies = [d.json() for d in arrived]
+    by_status = {b["status"]: b for b in bodies}
+    assert len(by_status) == len(bodies), f"a status was called back twice: {bodies}"
+    return by_status
+
+
 def decode(url: str) -> tuple[int, int, float]:
     r = httpx.get(url, timeout=30)
     assert r.status_code == 200 and r.headers["content-type"] == "video/mp4", r.text[:200]
@@ -131,7 +80,7 @@ def decode(url: str) -> tuple[int, int, float]:
 def test_text_to_video_follows_the_prompt_flags_and_calls_back(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
     created = c.content_generation.tasks.create(
-        model=MODEL, content=text("a cat --ratio 16:9 --duration 5 --resolution 720p"), callback_url=receiver.url
+        model=MODEL, content=text("a cat --ratio 16:9 --duration 5 --resolution 720p"), callback_url=receiver.url("ark-callbacks")
     )
     assert created.id.startswith("cgt-")
     task = wait(c, created.id)
@@ -144,7 +93,7 @@ def test_text_to_video_follows_the_prompt_flags_and_calls_back(server: LiveMockS
     width, height, duration = decode(task.content.video_url)
     assert (width, height) == (1248, 704) and abs(duration - 5) < 0.1
 
-    called = receiver.wait_for(created.id, "queued", "running", "succeeded")
+    called = called_back(receiver, created.id, "queued", "running", "succeeded")
     assert sorted(called) == ["queued", "running", "succeeded"]
     assert called["succeeded"] == task.to_dict()  # each callback is the task as a get shows it
     assert all(called[s]["ratio"] == "16:9" and called[s]["duration"] == 5 and "content" not in called[s] for s in ("queued", "running"))
@@ -222,12 +171,12 @@ def test_deleting_a_finished_task_removes_it(server: LiveMockServer) -> None:
 def test_deleting_a_queued_task_cancels_it_and_a_running_one_is_refused(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
     tasks = c.content_generation.tasks
-    queued = tasks.create(model=MODEL, content=text("to cancel [mock:slow]"), callback_url=receiver.url)  # queued 0.5 s
+    queued = tasks.create(model=MODEL, content=text("to cancel [mock:slow]"), callback_url=receiver.url("ark-callbacks"))  # queued 0.5 s
     answer = tasks.delete(queued.id)
     assert answer.id is None and answer.status is None
     task = tasks.get(task_id=queued.id)
     assert task.status == "cancelled" and task.error is None
-    assert sorted(receiver.wait_for(queued.id, "queued", "cancelled")) == ["cancelled", "queued"]  # never running
+    assert sorted(called_back(receiver, queued.id, "queued", "cancelled")) == ["cancelled", "queued"]  # never running
     with pytest.raises(errors.ArkBadRequestError) as again:
         tasks.delete(queued.id)
     assert again.value.code == "OperationDenied.InvalidState"
@@ -242,11 +191,13 @@ def test_deleting_a_queued_task_cancels_it_and_a_running_one_is_refused(server: 
 
 def test_a_failed_task_carries_an_error(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
-    created = c.content_generation.tasks.create(model=MODEL, content=text("a storm [mock:fail]"), callback_url=receiver.url)
+    created = c.content_generation.tasks.create(
+        model=MODEL, content=text("a storm [mock:fail]"), callback_url=receiver.url("ark-callbacks")
+    )
     task = wait(c, created.id)
     assert task.status == "failed" and task.content is None and task.usage is None
     assert task.error.code == "InternalServiceError" and task.error.message
-    assert receiver.wait_for(created.id, "failed")["failed"] == task.to_dict()
+    assert called_back(receiver, created.id, "failed")["failed"] == task.to_dict()
     blocked = wait(c, c.content_generation.tasks.create(model=MODEL, content=text("a riot [mock:filtered]")).id)
     assert blocked.status == "failed" and blocked.error.code == "OutputVideoSensitiveContentDetected"
 

@@ -8,10 +8,7 @@ them: plain httpx GETs of the URLs in ``assets``, without a key.
 
 from __future__ import annotations
 
-import http.server
 import io
-import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,63 +18,14 @@ import httpx
 import pytest
 
 from mockserver.clock import VirtualClock
-from mockserver.testing import LiveMockServer, free_port
+from mockserver.testing import LiveMockServer
+from tests.e2e.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 
 lumaai = pytest.importorskip("lumaai")
 from lumaai.types import Generation, GenerationListResponse  # noqa: E402
 from lumaai.types.generation import RequestGenerationRequest  # noqa: E402
-
-
-class Receiver:
-    """A local callback endpoint: records every POST (path, headers and body)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[tuple[str, dict[str, str], bytes]] = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                with outer.lock:
-                    outer.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, tail: str) -> str:
-        return f"http://127.0.0.1:{self.port}/luma-callback/{tail}"
-
-    def about(self, generation_id: str) -> list[tuple[str, dict[str, str], Any]]:
-        with self.lock:
-            out = []
-            for path, headers, body in self.received:
-                parsed = json.loads(body)
-                if parsed.get("id") == generation_id:
-                    out.append((path, headers, parsed))
-            return out
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +116,7 @@ def test_defaults_and_the_4k_size_table(server: LiveMockServer) -> None:
 def test_callbacks_post_the_generation_as_get_shows_it(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
     silent = c.generations.create(model="ray-2", prompt="no callback for this one")
-    url = receiver.url("abc123")
+    url = receiver.url("luma-callback/abc123")
     g = c.generations.create(
         model="ray-flash-2",
         prompt="A paper boat drifting down a rainy city street",
@@ -180,13 +128,11 @@ def test_callbacks_post_the_generation_as_get_shows_it(server: LiveMockServer, r
     assert g.request.callback_url == url and g.request.keyframes.frame0.url == "https://example.com/start.jpg"
     done, _ = wait(c, g.id)
     wait(c, silent.id)
-    deadline = time.monotonic() + 10  # the deliverer runs beside the server
-    while time.monotonic() < deadline and len(receiver.about(g.id)) < 2:
-        time.sleep(0.05)
+    receiver.wait_until(lambda deliveries: len(deliveries) >= 2, about=g.id)  # the deliverer runs beside the server
     deliveries = receiver.about(g.id)
-    states = sorted(body["state"] for _, _, body in deliveries)
+    states = sorted(d.json()["state"] for d in deliveries)
     assert states == ["completed", "dreaming"], states  # never queued
-    for path, headers, body in deliveries:
+    for path, headers, body in ((d.path, d.headers, d.json()) for d in deliveries):
         assert path == "/luma-callback/abc123" and headers["content-type"].startswith("application/json")
         assert not any(h.startswith("webhook-") for h in headers), "Luma's callbacks are unsigned"
         parsed = Generation.model_validate(body)  # strict pydantic, as the SDK's own model
@@ -286,16 +232,18 @@ def test_the_legacy_create_path_of_older_sdks(server: LiveMockServer) -> None:
 def test_each_create_sends_its_callbacks_once(server: LiveMockServer, receiver: Receiver) -> None:
     """Both creates declare the same callbacks: a generation gets those of the create that made it, once."""
     headers = {"authorization": "Bearer luma-key-1"}
-    body = {"model": "ray-flash-2", "prompt": "an old client asks for callbacks", "callback_url": receiver.url("legacy")}
+    body = {"model": "ray-flash-2", "prompt": "an old client asks for callbacks", "callback_url": receiver.url("luma-callback/legacy")}
     legacy = httpx.post(f"{base_url(server)}/generations", json=body, headers=headers).json()["id"]
-    current = client(server).generations.create(model="ray-2", prompt="a new client asks too", callback_url=receiver.url("current")).id
+    current = (
+        client(server)
+        .generations.create(model="ray-2", prompt="a new client asks too", callback_url=receiver.url("luma-callback/current"))
+        .id
+    )
     for generation in (legacy, current):
         wait(client(server), generation)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (len(receiver.about(legacy)) < 2 or len(receiver.about(current)) < 2):
-        time.sleep(0.05)
+        receiver.wait_until(lambda deliveries: len(deliveries) >= 2, about=generation)
     time.sleep(0.3)  # a duplicate would arrive in this time
     for generation, tail in ((legacy, "legacy"), (current, "current")):
         deliveries = receiver.about(generation)
-        assert sorted(body["state"] for _, _, body in deliveries) == ["completed", "dreaming"], deliveries
-        assert {path for path, _, _ in deliveries} == {f"/luma-callback/{tail}"}
+        assert sorted(d.json()["state"] for d in deliveries) == ["completed", "dreaming"], deliveries
+        assert {d.path for d in deliveries} == {f"/luma-callback/{tail}"}

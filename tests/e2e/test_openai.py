@@ -8,9 +8,7 @@ silently, as a stock client would let it.
 from __future__ import annotations
 
 import base64
-import http.server
 import io
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +16,8 @@ import av
 import pytest
 
 from mockserver.clock import VirtualClock
-from mockserver.testing import LiveMockServer, free_port
+from mockserver.testing import LiveMockServer
+from tests.e2e.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -30,53 +29,11 @@ PNG = base64.b64decode(  # a 1x1 PNG
 )
 
 
-class Receiver:
-    """A local webhook endpoint: records every delivery (body and headers)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.arrived = threading.Event()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                outer.received.append((body, {k.lower(): v for k, v in self.headers.items()}))
-                outer.arrived.set()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
-
-
 @pytest.fixture(scope="module")
 def server(receiver: Receiver) -> Iterator[LiveMockServer]:
     """Real time, a hundred times faster: the SDK's own polling loop sees jobs finish."""
     with LiveMockServer(
-        clock=VirtualClock(), time_scale=0.01, seed=11, webhook_urls=((None, receiver.url),), webhook_secret=SECRET
+        clock=VirtualClock(), time_scale=0.01, seed=11, webhook_urls=((None, receiver.url("hooks")),), webhook_secret=SECRET
     ) as live:
         yield live
 
@@ -181,14 +138,11 @@ def test_results_expire_after_an_hour_on_the_mocks_clock() -> None:
 
 def test_a_webhook_arrives_and_the_sdk_verifies_its_signature(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
-    receiver.arrived.clear()
     video = c.videos.create_and_poll(prompt="a webhook", poll_interval_ms=50)
-    for _ in range(100):  # the deliverer runs beside the server: wait for its POST, at most 10 s
-        if any(video.id in body.decode() for body, _ in receiver.received):
-            break
-        receiver.arrived.wait(0.1)
-        receiver.arrived.clear()
-    body, headers = next((b, h) for b, h in receiver.received if video.id in b.decode())
+    # the deliverer runs beside the server: wait for its POST, at most 10 s
+    arrived = receiver.wait_until(lambda deliveries: any(video.id in d.body.decode() for d in deliveries))
+    delivery = next(d for d in arrived if video.id in d.body.decode())
+    body, headers = delivery.body, delivery.headers
     c.webhooks.verify_signature(body, headers, secret=SECRET)  # raises on a bad signature
     event = c.webhooks.unwrap(body, headers, secret=SECRET)
     assert event.type == "video.completed" and event.data.id == video.id

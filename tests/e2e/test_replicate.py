@@ -7,11 +7,8 @@ unknown status, a non-string ``error`` or ``urls`` value: every answer is parsed
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +16,8 @@ import av
 import pytest
 
 from mockserver.clock import VirtualClock
-from mockserver.testing import LiveMockServer, free_port
+from mockserver.testing import LiveMockServer
+from tests.e2e.receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -33,63 +31,6 @@ MODEL = "google/veo-3"
 TERMINAL = ("succeeded", "failed", "canceled")
 
 
-class Receiver:
-    """A local webhook endpoint: records every delivery (raw body and lower-case headers)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.arrived = threading.Condition()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                with outer.arrived:
-                    outer.received.append((body, {k.lower(): v for k, v in self.headers.items()}))
-                    outer.arrived.notify_all()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/replicate-webhook"
-
-    def about(self, prediction_id: str) -> list[tuple[bytes, dict[str, str]]]:
-        return [(b, h) for b, h in self.received if json.loads(b).get("id") == prediction_id]
-
-    def wait_for(self, prediction_id: str, status: str, timeout: float = 10) -> list[tuple[bytes, dict[str, str]]]:
-        """Every delivery about the prediction, once one announcing ``status`` arrived (the deliverer runs beside the server)."""
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while not any(json.loads(b)["status"] == status for b, _ in self.about(prediction_id)):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {status!r} delivery for {prediction_id} in {timeout} s: {self.about(prediction_id)}")
-                self.arrived.wait(left)
-            return self.about(prediction_id)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
-        yield r
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveMockServer]:
     """Real time, a hundred times faster: the SDK's own polling loop sees predictions finish."""
@@ -101,6 +42,11 @@ def client(server: LiveMockServer, token: str = "r8_test_token_1") -> Any:
     c = replicate.Client(api_token=token, base_url=server.url("replicate"))
     c.poll_interval = 0.05  # wait() sleeps this long before each GET
     return c
+
+
+def delivered(receiver: Receiver, prediction_id: str, status: str) -> list[Delivery]:
+    """Every delivery about the prediction, once one announcing ``status`` arrived (the deliverer runs beside the server)."""
+    return receiver.wait_until(lambda deliveries: any(d.json()["status"] == status for d in deliveries), about=prediction_id)
 
 
 def decode(data: bytes) -> tuple[int, int, float]:
@@ -121,7 +67,9 @@ def test_create_get_wait_then_a_signed_completed_webhook(server: LiveMockServer,
         "resolution": "720p",
         "duration": 4,
     }
-    prediction = c.predictions.create(model=MODEL, input=asked, webhook=receiver.url, webhook_events_filter=["completed"])
+    prediction = c.predictions.create(
+        model=MODEL, input=asked, webhook=receiver.url("replicate-webhook"), webhook_events_filter=["completed"]
+    )
     assert prediction.status == "starting"
     assert (prediction.model, prediction.version, prediction.input) == (MODEL, "hidden", asked)
     assert prediction.output is None and prediction.error is None and prediction.completed_at is None
@@ -139,9 +87,9 @@ def test_create_get_wait_then_a_signed_completed_webhook(server: LiveMockServer,
     assert decode(FileOutput(prediction.output, c).read())[:2] == (1280, 720)
     assert prediction.progress is not None and prediction.progress.percentage == 1.0
 
-    deliveries = receiver.wait_for(prediction.id, "succeeded")
-    assert [json.loads(b)["status"] for b, _ in deliveries] == ["succeeded"], "the filter asked for 'completed' only: no 'start'"
-    body, headers = deliveries[0]
+    deliveries = delivered(receiver, prediction.id, "succeeded")
+    assert [d.json()["status"] for d in deliveries] == ["succeeded"], "the filter asked for 'completed' only: no 'start'"
+    body, headers = deliveries[0].body, deliveries[0].headers
     assert json.loads(body)["output"] == prediction.output  # the body is the prediction itself
     text = body.decode()  # the validator wants the exact text of the body
     assert c.webhooks.validate(headers=headers, body=text, secret=secret, tolerance=300) is None  # raises when wrong
@@ -153,15 +101,15 @@ def test_create_get_wait_then_a_signed_completed_webhook(server: LiveMockServer,
 
 def test_cancel_a_fresh_prediction(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
-    fresh = c.predictions.create(model=MODEL, input={"prompt": "to be canceled [mock:slow]"}, webhook=receiver.url)
+    fresh = c.predictions.create(model=MODEL, input={"prompt": "to be canceled [mock:slow]"}, webhook=receiver.url("replicate-webhook"))
     assert fresh.status == "starting"
     canceled = c.predictions.cancel(fresh.id)  # a bodyless POST; the answer is the prediction
     assert canceled.id == fresh.id and canceled.status == "canceled" and canceled.output is None
     fresh.wait()
     assert fresh.status == "canceled" and fresh.completed_at is not None
     assert c.predictions.get(fresh.id).status == "canceled"
-    deliveries = receiver.wait_for(fresh.id, "canceled")
-    assert json.loads(deliveries[-1][0])["status"] == "canceled"
+    deliveries = delivered(receiver, fresh.id, "canceled")
+    assert deliveries[-1].json()["status"] == "canceled"
 
 
 def test_run_returns_a_file_output_holding_the_asked_video(server: LiveMockServer) -> None:
@@ -178,11 +126,11 @@ def test_run_returns_a_file_output_holding_the_asked_video(server: LiveMockServe
 
 def test_a_failed_prediction_ends_failed_with_an_error(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
-    prediction = c.predictions.create(model=MODEL, input={"prompt": "a storm [mock:fail]"}, webhook=receiver.url)
+    prediction = c.predictions.create(model=MODEL, input={"prompt": "a storm [mock:fail]"}, webhook=receiver.url("replicate-webhook"))
     prediction.wait()  # never raises on a failure
     assert prediction.status == "failed" and prediction.output is None
     assert isinstance(prediction.error, str) and prediction.error
-    statuses = [json.loads(b)["status"] for b, _ in receiver.wait_for(prediction.id, "failed")]
+    statuses = [d.json()["status"] for d in delivered(receiver, prediction.id, "failed")]
     assert statuses[-1] == "failed" and "processing" in statuses, "without a filter, 'start' is sent too"
     with pytest.raises(ModelError) as raised:
         c.run(MODEL, input={"prompt": "another storm [mock:fail]"})
