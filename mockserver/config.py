@@ -41,6 +41,11 @@ class MockConfig:
             raise ConfigError(f"max_header_bytes must be at least 1024, got {self.max_header_bytes!r}")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max_body_bytes must be at least 1024, got {self.max_body_bytes!r}")
+        if self.control_token is not None and not self.control_token.strip():
+            raise ConfigError(
+                "--control-token is empty (an unset variable?): an empty token would open the control API to every client; "
+                "pass a real token, or leave the option out to keep the control API on loopback"
+            )
         if any(not k.strip() for k in self.api_keys):
             raise ConfigError("api_keys must not contain empty keys")
         if self.specs_dir is not None and not Path(self.specs_dir).is_dir():

@@ -8,6 +8,7 @@ only; with one, every call must carry it.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,19 @@ from videogen.states import FORCEABLE, ORDER, STATES, TERMINAL
 __all__ = ["CONTROL_SPEC", "control_router", "render_metrics", "summary"]
 
 CONTROL_SPEC: dict[str, Any] = yaml.load((Path(__file__).parent / "control.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
-_LOOPBACK = ("127.", "::1", "localhost", "testclient")
+_NAMED_LOOPBACK = frozenset({"localhost", "testclient"})  # in-process test clients name themselves
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a client address is this machine: 127.0.0.0/8, ::1 and ::ffff:127.x, never a prefix match."""
+    if host in _NAMED_LOOPBACK:
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def _error(status: int, message: str) -> Response:
@@ -110,7 +123,7 @@ def control_router(runtime: Runtime) -> Router:
                 return _error(401, "the control API needs the control token: send 'X-Mock-Token: <token>'")
             return None
         client = request.client.host if request.client else ""
-        if runtime.config.control_loopback_only and not client.startswith(_LOOPBACK):
+        if runtime.config.control_loopback_only and not is_loopback(client):
             return _error(403, "the control API answers loopback clients only; start the server with --control-token to open it")
         return None
 

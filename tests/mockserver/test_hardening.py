@@ -191,6 +191,27 @@ def test_control_is_loopback_only_without_a_token() -> None:
         assert client_from(mock, "127.0.0.1").get("/_mock/operations").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::1234:5678", False),  # began with "::1" as a string
+        ("1270.0.0.1", False),
+        ("127.example.com", False),
+        ("203.0.113.7", False),
+        ("::ffff:203.0.113.7", False),
+        ("", False),
+    ],
+)
+def test_loopback_is_an_address_not_a_prefix(host: str, allowed: bool) -> None:
+    with MockVideoAPI() as mock:
+        status = client_from(mock, host).get("/_mock/operations").status_code
+    assert status == (200 if allowed else 403), host
+
+
 def test_with_a_token_control_needs_it_from_everywhere() -> None:
     with MockVideoAPI(config=MockConfig(control_token="s3cret", control_loopback_only=False)) as mock:
         remote = client_from(mock, "203.0.113.7")

@@ -228,7 +228,15 @@ def test_the_check_command_exits_2_when_there_is_nothing_to_check(
 
 
 @pytest.mark.parametrize(
-    "argv", [["serve", "--workers", "0"], ["serve", "--workers", "2"], ["serve", "--store", "ftp://x"], ["serve", "--fault", "boom"]]
+    "argv",
+    [
+        ["serve", "--workers", "0"],
+        ["serve", "--workers", "2"],
+        ["serve", "--store", "ftp://x"],
+        ["serve", "--fault", "boom"],
+        ["serve", "--control-token", ""],
+        ["serve", "--control-token", "  "],
+    ],
 )
 def test_bad_serve_options_exit_2_before_serving(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert mock_main(argv) == 2
