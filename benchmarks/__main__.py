@@ -26,7 +26,7 @@ from benchmarks.memory import measure_memory
 from benchmarks.report import CHECK_FLOORS, Report
 from benchmarks.servers import ROOT, ServerError, exclusive, mock_cmd, redis_server, serve
 from benchmarks.startup import measure_startup
-from benchmarks.throughput import measure_main, measure_redis
+from benchmarks.throughput import DEFAULT_DIALECT, measure_main, measure_redis, workload
 from benchmarks.wrk import WrkError, ensure_wrk
 from mockserver.testing import free_port
 
@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis", action="store_true", help="also measure Redis with 1 and 2 workers, and correctness under load")
     parser.add_argument("--memory", type=int, default=1_000_000, help="operations for the bytes-per-operation figure (0: skip)")
     parser.add_argument("--check", action="store_true", help="3 rounds x 2 s, main ratios only; exit 1 below the floors")
+    parser.add_argument(
+        "--dialect",
+        default=DEFAULT_DIALECT,
+        help=f"the dialect whose example create and poll are measured (default {DEFAULT_DIALECT}, the recorded reference)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown report of a full run (default benchmarks/RESULTS.md)")
     return parser
@@ -62,7 +67,12 @@ def run(args: argparse.Namespace, command: str) -> int:
     if args.check:
         args.rounds, args.seconds, args.memory, args.prism, args.redis = 3, 2, 0, False, False
     report = Report(command, args.rounds, args.seconds)
-    report.series.update(measure_main(args.rounds, args.seconds, prism=args.prism, paced=not args.check))
+    try:
+        work = workload(args.dialect)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report.series.update(measure_main(args.rounds, args.seconds, prism=args.prism, paced=not args.check, work=work))
     if args.redis:
         report.series.update(measure_redis(args.rounds, args.seconds))
         print("correctness under load: 10,000 operations, 2 workers, Redis", flush=True)

@@ -23,30 +23,76 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import orjson
 
 from benchmarks.servers import ROOT, SERVER_CPU, Served, bare_cmd, cpu_seconds, mock_cmd, prism_cmd, redis_server, serve
 from benchmarks.wrk import LOAD_CPU, Lua, WrkRun, run_wrk
 from mockserver.testing import free_port
+from videogen.dialect import Dialect, load_dialects
+from videogen.reading import create_request, credentials, handle_of, poll_request, required_headers
 
 __all__ = [
     "CONNECTIONS",
-    "CREATE_BODY",
-    "CREATE_PATH",
+    "DEFAULT_DIALECT",
     "KEY",
     "Series",
+    "Workload",
     "measure_main",
     "measure_redis",
     "seed_operations",
+    "workload",
 ]
 
 KEY = "bench-key"
-HEADERS = {"x-goog-api-key": KEY}
-CREATE_PATH = "/v1beta/models/veo-3.0-generate-001:predictLongRunning"  # under the dialect's mount
-CREATE_BODY = '{"instances":[{"prompt":"a lighthouse at dusk"}],"parameters":{"aspectRatio":"16:9","durationSeconds":8,"sampleCount":1}}'
+DEFAULT_DIALECT = "gemini"  # the reference the recorded results and the floors were measured on
 CONNECTIONS = 32
 PACED_DELAY_MS = 32.0  # per connection; 32 connections then offer about 1,000 requests/s
 SEEDED = 500  # operations created before the poll runs, polled round-robin
-PRISM_POLL = "/v1beta/models/veo-3.0-generate-001/operations/abc123def456"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the benchmark sends to one dialect, built from its document: the example create,
+    the key and required headers where the dialect wants them, and a poll per handle."""
+
+    dialect: Dialect
+    create_path: str  # under the dialect's mount
+    create_body: str
+    headers: dict[str, str]
+
+    @property
+    def mount(self) -> str:
+        return f"/{self.dialect.name}"
+
+    def poll_path(self, create_answer: bytes) -> str:
+        handle = handle_of(self.dialect.read, orjson.loads(create_answer))
+        if handle is None:
+            raise RuntimeError(f"the create answer carries no handle: {create_answer[:300]!r}")
+        request = poll_request(self.dialect.read, handle, **{k: v for k, v in self._params.items() if k == "model"})
+        return f"{self.mount}{request.path}"
+
+    @property
+    def _params(self) -> dict[str, str]:
+        return create_request(self.dialect).path_params
+
+    def unknown_poll(self) -> str:
+        """A poll path for a made-up handle (what Prism answers from its examples)."""
+        return poll_request(self.dialect.read, "abc123def456", **{k: v for k, v in self._params.items() if k == "model"}).path
+
+
+def workload(name: str) -> Workload:
+    dialects = {d.name: d for d in load_dialects()}
+    if name not in dialects:
+        raise ValueError(f"--dialect {name!r} is not bundled; one of: {', '.join(sorted(dialects))}")
+    dialect = dialects[name]
+    request = create_request(dialect)
+    poll = dialect.by_role("poll")[0]
+    if request.method != "POST" or poll.method != "GET" or request.json is None:
+        raise ValueError(f"--dialect {name}: the benchmark POSTs a JSON create and GETs polls; this dialect does not")
+    headers, query = credentials(dialect.create, KEY)
+    if query:
+        raise ValueError(f"--dialect {name}: its key travels in the query, which the wrk scripts do not place")
+    return Workload(dialect, request.path, orjson.dumps(request.json).decode(), {**required_headers(dialect), **headers})
 
 
 @dataclass
@@ -86,15 +132,15 @@ class Series:
         }
 
 
-def seed_operations(base: str, n: int) -> list[str]:
-    """Create ``n`` gemini operations; their poll paths, relative to the server root."""
+def seed_operations(base: str, n: int, work: Workload) -> list[str]:
+    """Create ``n`` operations of the workload's dialect; their poll paths, relative to the server root."""
     paths = []
-    with httpx.Client(base_url=base, timeout=30, headers={**HEADERS, "content-type": "application/json"}) as client:
+    with httpx.Client(base_url=base, timeout=30, headers={**work.headers, "content-type": "application/json"}) as client:
         for _ in range(n):
-            r = client.post(f"/gemini{CREATE_PATH}", content=CREATE_BODY)
-            if r.status_code != 200:
+            r = client.post(f"{work.mount}{work.create_path}", content=work.create_body)
+            if r.status_code != work.dialect.create.status:
                 raise RuntimeError(f"seeding create answered {r.status_code}: {r.text[:300]}")
-            paths.append(f"/gemini/v1beta/{r.json()['name']}")
+            paths.append(work.poll_path(r.content))
     return paths
 
 
@@ -126,7 +172,7 @@ def _rounds(targets: list[_Target], rounds: int, seconds: int, *, progress: bool
 
 
 @contextmanager
-def _main_servers(prism: bool) -> Iterator[dict[str, Served]]:
+def _main_servers(prism: bool, work: Workload) -> Iterator[dict[str, Served]]:
     with ExitStack() as stack:
         servers = {}
         port = free_port()
@@ -135,38 +181,42 @@ def _main_servers(prism: bool) -> Iterator[dict[str, Served]]:
         servers["mock"] = stack.enter_context(serve(mock_cmd(port), "/_mock/health", port=port))
         if prism:
             port = free_port()
-            spec = ROOT / "specs" / "gemini.yaml"
-            servers["prism"] = stack.enter_context(serve(prism_cmd(port, spec), PRISM_POLL, port=port, headers=HEADERS))
+            spec = ROOT / "specs" / f"{work.dialect.name}.yaml"
+            servers["prism"] = stack.enter_context(serve(prism_cmd(port, spec), work.unknown_poll(), port=port, headers=work.headers))
         yield servers
 
 
-def measure_main(rounds: int, seconds: int, *, prism: bool, paced: bool) -> dict[str, Series]:
+def measure_main(rounds: int, seconds: int, *, prism: bool, paced: bool, work: Workload | None = None) -> dict[str, Series]:
     """Bare vs mock poll vs mock create (vs Prism), one memory-store worker each, interleaved."""
-    with tempfile.TemporaryDirectory(prefix="bench-lua-") as tmp, _main_servers(prism) as servers:
+    work = work or workload(DEFAULT_DIALECT)
+    with tempfile.TemporaryDirectory(prefix="bench-lua-") as tmp, _main_servers(prism, work) as servers:
         lua = Lua(Path(tmp))
         bare, mock = servers["bare"], servers["mock"]
-        polls = seed_operations(mock.url, SEEDED)
-        poll = lua.get_round_robin("poll", polls, HEADERS)
-        create = lua.post("create", CREATE_BODY, HEADERS)
+        polls = seed_operations(mock.url, SEEDED, work)
+        poll = lua.get_round_robin("poll", polls, work.headers)
+        create = lua.post("create", work.create_body, work.headers)
         targets = [
             _Target(Series("bare"), bare.url, poll, bare.pid),  # the bare app answers any path: the same script, the same client cost
             _Target(Series("mock poll"), mock.url, poll, mock.pid),
-            _Target(Series("mock create"), f"{mock.url}/gemini{CREATE_PATH}", create, mock.pid),
+            _Target(Series("mock create"), f"{mock.url}{work.mount}{work.create_path}", create, mock.pid),
         ]
         if "prism" in servers:
             node = servers["prism"]
-            prism_poll = lua.get_round_robin("prism-poll", [PRISM_POLL], HEADERS)
+            prism_poll = lua.get_round_robin("prism-poll", [work.unknown_poll()], work.headers)
             targets += [
                 _Target(Series("prism poll"), node.url, prism_poll, node.pid),
-                _Target(Series("prism create"), f"{node.url}{CREATE_PATH}", create, node.pid),
+                _Target(Series("prism create"), f"{node.url}{work.create_path}", create, node.pid),
             ]
         if paced:
-            paced_poll = lua.get_round_robin("paced-poll", polls, HEADERS, delay_ms=PACED_DELAY_MS)
+            paced_poll = lua.get_round_robin("paced-poll", polls, work.headers, delay_ms=PACED_DELAY_MS)
             targets += [
                 _Target(Series("bare, paced"), bare.url, paced_poll, bare.pid),
                 _Target(Series("mock poll, paced"), mock.url, paced_poll, mock.pid),
             ]
-        print(f"throughput: {rounds} rounds x {seconds} s, {CONNECTIONS} connections, wrk on CPU {LOAD_CPU}, servers on CPU {SERVER_CPU}")
+        print(
+            f"throughput ({work.dialect.name}): {rounds} rounds x {seconds} s, {CONNECTIONS} connections, "
+            f"wrk on CPU {LOAD_CPU}, servers on CPU {SERVER_CPU}"
+        )
         _rounds(targets, rounds, seconds)
         return {t.series.name: t.series for t in targets}
 
@@ -178,6 +228,7 @@ def measure_redis(rounds: int, seconds: int) -> dict[str, Series]:
     on this 2-CPU machine the figure shows what a second worker costs or buys, not
     how it scales on a machine with CPUs to spare.
     """
+    work = workload(DEFAULT_DIALECT)
     with tempfile.TemporaryDirectory(prefix="bench-lua-") as tmp, redis_server(LOAD_CPU) as redis_url, ExitStack() as stack:
         lua = Lua(Path(tmp))
         one_port, two_port = free_port(), free_port()
@@ -187,10 +238,16 @@ def measure_redis(rounds: int, seconds: int) -> dict[str, Series]:
         )
         targets = [
             _Target(
-                Series("redis poll, 1 worker"), one.url, lua.get_round_robin("one", seed_operations(one.url, SEEDED), HEADERS), one.pid
+                Series("redis poll, 1 worker"),
+                one.url,
+                lua.get_round_robin("one", seed_operations(one.url, SEEDED, work), work.headers),
+                one.pid,
             ),
             _Target(
-                Series("redis poll, 2 workers"), two.url, lua.get_round_robin("two", seed_operations(two.url, SEEDED), HEADERS), two.pid
+                Series("redis poll, 2 workers"),
+                two.url,
+                lua.get_round_robin("two", seed_operations(two.url, SEEDED, work), work.headers),
+                two.pid,
             ),
         ]
         print(f"redis: {rounds} rounds x {seconds} s; redis-server and wrk on CPU {LOAD_CPU}")
