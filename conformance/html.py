@@ -45,7 +45,8 @@ th{background:#eef0f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .card{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 16px;margin:12px 0}
 .failure{border-left:4px solid var(--sev)}.sev{color:var(--sev);font-weight:700;text-transform:uppercase;font-size:12px}
 pre{white-space:pre-wrap;word-break:break-all;background:#f1f3f6;padding:8px;border-radius:6px;margin:4px 0;font-size:12px}
-svg.timeline,svg.latency{display:block}.timeline text,.latency text{font-size:11px;fill:#5b6270}.row{display:flex;gap:18px;flex-wrap:wrap;align-items:flex-start}
+svg.timeline,svg.latency{display:block}.timeline text,.latency text{font-size:11px;fill:#5b6270}
+.row{display:flex;gap:18px;flex-wrap:wrap;align-items:flex-start}
 img.poster{border:1px solid #dde1e7;border-radius:4px;max-width:320px}.skipped{color:#5b6270}
 """
 
