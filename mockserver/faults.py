@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import yaml
 
 from videogen.errors import ConfigError
+from videogen.yamlsafe import UnsafeYamlError, load_yaml_file
 
 __all__ = ["KINDS", "NO_FAULT", "Decision", "FaultError", "FaultInjector", "FaultRule", "load_profile", "parse_compact"]
 
@@ -152,9 +152,9 @@ def parse_compact(text: str, where: str = "fault") -> list[FaultRule]:
 def load_profile(path: Path) -> tuple[int | None, list[FaultRule]]:
     """A YAML profile: ``{seed: N, faults: [{kind: ..., ...}, ...]}``."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise FaultError(f"fault profile {str(path)!r}: {exc}") from None
+        raw = load_yaml_file(path) or {}
+    except UnsafeYamlError as exc:
+        raise FaultError(f"fault profile: {exc}") from None
     problems = [f"/{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _PROFILE.iter_errors(raw)]
     if problems:
         raise FaultError(f"fault profile {str(path)!r}: {'; '.join(problems)}")

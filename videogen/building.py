@@ -13,14 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from videogen.checking import check_dialect
 from videogen.context import OPERATION, Fields, leaves, with_fields
 from videogen.credentials import Slot, slots_for
 from videogen.dialect import (
     METHODS,
-    YAML_LOADER,
     Dialect,
     ErrorKind,
     Event,
@@ -44,6 +41,7 @@ from videogen.published import CHOICE, is_choice, published_document
 from videogen.refs import resolve_refs
 from videogen.states import STATES
 from videogen.template import Template, compile_template
+from videogen.yamlsafe import UnsafeYamlError, load_yaml_file
 
 __all__ = ["build", "escape"]
 
@@ -55,12 +53,41 @@ def escape(step: str) -> str:
     return step.replace("~", "~0").replace("/", "~1")
 
 
+_C = re._constants
+_REPEATS = frozenset({_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT})
+
+
+def nested_repeat(pattern: str) -> bool:
+    """Whether a repetition holds another repetition, the shape behind catastrophic backtracking
+    (``(a+)+$``): a conservative test, so an alias is written with one level of repetition."""
+
+    def walk(items: Any, inside: bool) -> bool:
+        for op, av in items:
+            if op in _REPEATS:
+                many = av[1] > 1
+                if many and inside:
+                    return True
+                if walk(av[2], inside or many):
+                    return True
+            elif op is _C.SUBPATTERN or op is _C.ASSERT or op is _C.ASSERT_NOT:
+                if walk(av[-1], inside):
+                    return True
+            elif op is _C.ATOMIC_GROUP:
+                if walk(av, inside):
+                    return True
+            elif op is _C.BRANCH and any(walk(branch, inside) for branch in av[1]):
+                return True
+        return False
+
+    return walk(re._parser.parse(pattern), False)
+
+
 def read_document(path: Path) -> dict[str, Any]:
     source = str(path)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SpecError(source, "", f"cannot read YAML: {exc}") from None
+        document = load_yaml_file(path)
+    except UnsafeYamlError as exc:
+        raise SpecError(source, "", f"cannot read YAML: {str(exc).removeprefix(source + ': ')}") from None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
         raise SpecError(source, "/openapi", "expected an OpenAPI 3.1 document")
     _string_keys(document, "", source)
@@ -328,6 +355,13 @@ class _Builder:
                 out.append(re.compile(alias["match"]))
             except re.error as exc:
                 raise SpecError(self.source, f"{where}/{i}/match", f"not a regular expression: {exc}") from None
+            if nested_repeat(alias["match"]):
+                raise SpecError(
+                    self.source,
+                    f"{where}/{i}/match",
+                    "a repetition inside a repetition (like (a+)+) can take exponential time on a hostile path; "
+                    "write it with one level of repetition",
+                )
         return tuple(out)
 
     def with_role(self, op: Operation, ext: dict[str, Any], raw: dict[str, Any]) -> Operation:

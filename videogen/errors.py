@@ -3,6 +3,7 @@
     VideogenError
     ├── SpecError          videogen.errors      a dialect document is malformed or its parts do not fit
     ├── TemplateError      videogen.errors      a response template cannot be compiled or rendered
+    ├── UnsafeYamlError    videogen.yamlsafe    a YAML document that cannot be read safely (bomb, depth, not UTF-8, not JSON)
     ├── ConfigError        videogen.errors      a command-line or programmatic option is invalid
     │   └── FaultError     mockserver.faults    a fault rule or profile does not parse
     ├── VendorError        mockserver.errors    a request the mock answers with the dialect's own error

@@ -142,6 +142,10 @@ BREAKS = {
     "bad source": (lambda d: _poll_ext(d).update(id="cookie:x"), "cookie"),
     "alias with a bad regex": (lambda d: _poll_ext(d).update(aliases=[{"match": "(", "why": "w"}]), "regular expression"),
     "alias naming no parameter": (lambda d: _poll_ext(d).update(aliases=[{"match": "(?P<zzz>.*)", "why": "w"}]), "zzz"),
+    "alias that backtracks catastrophically": (
+        lambda d: _poll_ext(d).update(aliases=[{"match": "/x/(?P<task_id>(a+)+)$", "why": "w"}]),
+        "a repetition inside a repetition",
+    ),
     "undefined security scheme": (lambda d: d["paths"]["/v1/video/generations/{task_id}"]["get"].update(security=[{"Nope": []}]), "Nope"),
     "an id source naming no parameter": (lambda d: _poll_ext(d).update(id="path:task_idd"), "path parameter 'task_idd' is not declared"),
     "a poll path that reaches no poll": (
