@@ -87,6 +87,10 @@ class Client:
     def url(self, target: str) -> str:
         return target if target.startswith(("http://", "https://")) else f"{self.base_url}{target}"
 
+    def same_origin(self, url: str) -> bool:
+        """Whether ``url`` has the base URL's scheme, host and port (whose answers a report may quote)."""
+        return urlsplit(url)[:2] == urlsplit(self.base_url)[:2]
+
     def is_ours(self, url: str) -> bool:
         """Whether ``url`` is under the base URL (so the API key may be sent there)."""
         return url == self.base_url or url.startswith(self.base_url + "/")
@@ -159,6 +163,7 @@ class Client:
                 redactor=self.redactor,
                 at=now,
                 elapsed_ms=(time.perf_counter() - started) * 1000,
+                foreign=not self.same_origin(request.url),
             )
         except httpx.HTTPError as exc:
             exchange = Exchange(

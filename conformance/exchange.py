@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from videogen.credentials import Slot
 from videogen.dialect import Operation
@@ -173,6 +173,7 @@ class Exchange:
     redactor: Redactor = field(default_factory=lambda: Redactor({}))
     at: float = 0.0  # the kit's clock when the request started
     elapsed_ms: float = 0.0  # wall time from sending the request to reading the whole answer
+    foreign: bool = False  # answered by another origin than the base URL's: its body is never copied into a report
 
     @property
     def content_type(self) -> str:
@@ -202,6 +203,9 @@ class Exchange:
         kind = self.content_type or "no content type"
         if not self.body:
             return f"HTTP {self.status} ({kind}), empty body"
+        if self.foreign:
+            origin = "://".join(urlsplit(self.request.url)[:2])
+            return f"HTTP {self.status} ({kind}), {len(self.body)} bytes from another origin ({origin}), not copied into reports"
         if kind.startswith("application/json") or self.body[:1] in (b"{", b"["):
             text = self.body.decode("utf-8", "replace")
         elif _PRINTABLE.fullmatch(self.body[:64].decode("latin-1")):

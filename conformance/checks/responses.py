@@ -66,6 +66,25 @@ def _as_text(data: bytes) -> str:
     return data.decode("latin-1")  # a binary body is a string of bytes to the schema
 
 
+def _not_utf8(exchange: Exchange) -> str | None:
+    """Where a JSON answer's bytes stop being UTF-8 (JSON is UTF-8, RFC 8259), or None."""
+    kind = exchange.content_type.split(";")[0].strip().lower()
+    if not (kind.startswith(_JSON) or kind.endswith("+json")):
+        return None
+    try:
+        exchange.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"byte 0x{exchange.body[exc.start]:02x} at offset {exc.start}"
+    return None
+
+
+def _text(error: BaseException | None) -> str:
+    try:
+        return str(error)
+    except Exception:  # a library's __str__ that decodes the vendor's bytes itself
+        return repr(error)
+
+
 def _schema_messages(error: BaseException) -> str:
     cause = error.__cause__
     details: Iterable[Any] = getattr(cause, "schema_errors", ()) or ()
@@ -73,7 +92,7 @@ def _schema_messages(error: BaseException) -> str:
     for e in details:
         where = "/" + "/".join(str(p) for p in getattr(e, "absolute_path", ())) if getattr(e, "absolute_path", None) else "/"
         lines.append(f"at {where}: {getattr(e, 'message', e)}")
-    return "; ".join(lines) or str(cause or error)
+    return "; ".join(lines) or _text(cause or error)
 
 
 class ResponseConformance:
@@ -99,6 +118,11 @@ class ResponseConformance:
         if (spec is None or spec.choice) and any(r.choice for r in op.responses.values()):
             return  # where the vendor left statuses unpublished, an unpublished one is not judged
         target = op.operation_id
+        if (broken := _not_utf8(exchange)) is not None:
+            title = f"{exchange.status} body is not UTF-8 ({broken}), so it is no JSON document"
+            expected = f"a JSON body, in UTF-8, matching the documented schema for {exchange.status}"
+            self.ledger.failed(observed(Check.RESPONSE_SCHEMA, exchange, severity=Severity.HIGH, title=title, expected=expected))
+            return
         errors = list(self.api.iter_response_errors(_Request(op), _Response(exchange)))
         failed: set[Check] = set()
         for error in errors:
@@ -126,7 +150,7 @@ class ResponseConformance:
                 Check.RESPONSE_CONTENT_TYPE, exchange, severity=Severity.MEDIUM, title=title, expected=f"Content-Type one of: {types}"
             )
         if isinstance(error, HeaderValidationError):
-            title = f"response header: {error.__cause__ or error}"
+            title = f"response header: {_text(error.__cause__ or error)}"
             return observed(
                 Check.RESPONSE_HEADERS, exchange, severity=Severity.MEDIUM, title=title[:200], expected="documented headers, well-typed"
             )

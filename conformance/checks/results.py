@@ -112,7 +112,7 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
         facts = Media(ref.index, len(data), info.codec, info.width, info.height, info.duration_s, info.frames, poster_png(data))
         session.media.setdefault(label, []).append(facts)
     except NotPlayable as exc:
-        got = f"{len(data)} bytes starting {data[:16].hex(' ')}: {exc}"
+        got = f"{len(data)} bytes starting {data[:16].hex(' ')}: {exc}" if not source.foreign else f"{len(data)} bytes: {exc}"
         failure = observed(
             Check.LIFECYCLE_MEDIA,
             source,

@@ -412,6 +412,57 @@ V2_BUGS = [
     Bug("webhook-never-sent", "openai", "the event queue never runs", "webhook.delivered", passthrough, webhooks=never_sent),
 ]
 
+# -- hostile vendors: what the kit must survive and never copy --------------------------
+
+SECRET = "INTERNAL-SECRET=hunter2-do-not-share"
+INTERNAL_PAGE = f"{SECRET}\nDB_PASSWORD=also-secret\n"
+
+
+def json_not_utf8(dialect: Dialect) -> Hooks:
+    def after(call: Call, answer: Answer) -> Answer:
+        if call.role == "poll" and answer.status == 200:
+            return replace(answer, body=answer.body[:-1] + b',"note":"caf\xe9 \xff"}')  # Latin-1 bytes in a JSON answer
+        return answer
+
+    return Hooks(after=after)
+
+
+def result_on_an_internal_service(dialect: Dialect) -> Hooks:
+    """The result URL points at another origin that answers with an internal page."""
+
+    def before(call: Call) -> Call | Answer:
+        if call.headers.get("host") == "internal.test":
+            return Answer(200, {"content-type": "text/plain"}, INTERNAL_PAGE.encode())
+        return call
+
+    def after(call: Call, answer: Answer) -> Answer:
+        body = answer.json()
+        if call.role == "poll" and answer.status == 200 and body.get("url"):
+            body["url"] = f"http://internal.test/{dialect.name}/admin/env"
+            return answer.with_json(body)
+        return answer
+
+    return Hooks(before=before, after=after)
+
+
+HOSTILE_BUGS = [
+    Bug(
+        "json-not-utf8",
+        "gemini",
+        "a poll answer holds Latin-1 bytes inside its JSON",
+        "response.schema",
+        json_not_utf8,
+        frozenset({"lifecycle.poll", "lifecycle.finishes"}),
+    ),
+    Bug(
+        "result-on-an-internal-service",
+        "xiexus",
+        "the result URL names an internal service on another origin",
+        "lifecycle.media",
+        result_on_an_internal_service,
+    ),
+]
+
 BUGS = [
     Bug(
         "status-regresses-after-done",
@@ -487,6 +538,7 @@ BUGS = [
     ),
     Bug("results-expire-on-read", "tokenops", "the second poll of a success has no results", "lifecycle.stable", unstable_outcome),
     *V2_BUGS,
+    *HOSTILE_BUGS,
 ]
 
 

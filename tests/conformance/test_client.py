@@ -147,3 +147,15 @@ def test_excerpts_are_trimmed_and_redacted() -> None:
     assert "sk-secret" not in text and "$API_KEY" in text and len(text) < 300
     binary = Exchange(SentRequest("GET", "http://x/"), 200, {"content-type": "video/mp4"}, bytes(range(256)))
     assert "256 bytes starting 00 01 02" in binary.excerpt()
+
+
+def test_an_answer_from_another_origin_is_described_never_quoted() -> None:
+    page = b"INTERNAL-SECRET=hunter2\n"
+    exchange = Exchange(SentRequest("GET", "http://10.0.0.5:8080/env"), 200, {"content-type": "text/plain"}, page, foreign=True)
+    assert (
+        exchange.excerpt()
+        == f"HTTP 200 (text/plain), {len(page)} bytes from another origin (http://10.0.0.5:8080), not copied into reports"
+    )
+    client = make_client(httpx.MockTransport(lambda r: httpx.Response(200, content=page)), FakeClock())
+    assert client.send("GET", "http://10.0.0.5:8080/env").foreign
+    assert not client.send("GET", "/v1/x").foreign

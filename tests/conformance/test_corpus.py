@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from conformance.html import write_html
+from conformance.junit import write_junit
 from mockserver.testing import MockVideoAPI, free_port
 from tests.conformance.conftest import DIALECTS, listening_mock, run_kit
-from tests.conformance.corpus import BUGS, CLEAN, Bug
+from tests.conformance.corpus import BUGS, CLEAN, INTERNAL_PAGE, SECRET, Bug
 from tests.conformance.faulty import Hooks
 from videogen.dialect import Dialect
 
@@ -51,3 +54,16 @@ def test_events_for_pending_states_the_polls_missed_agree() -> None:
     assert "queued" not in job.states and "running" not in job.states, job.states
     assert report.conforms, report.summary()
     assert any(c.check == "webhook.agrees" and c.status.value == "passed" for c in report.cases)
+
+
+def test_a_foreign_origins_answer_is_never_copied_into_a_report(tmp_path: Path) -> None:
+    bug = next(b for b in BUGS if b.id == "result-on-an-internal-service")
+    report = run_kit(bug.dialect, bug.make(DIALECTS[bug.dialect]), max_creates=1)
+    assert "lifecycle.media" in report.failed_checks
+    report.write_json(tmp_path / "r.json")
+    write_junit(report, tmp_path / "r.xml")
+    write_html(report, tmp_path / "r.html")
+    texts = [report.summary(), *((tmp_path / name).read_text() for name in ("r.json", "r.xml", "r.html"))]
+    assert all(SECRET not in text and "DB_PASSWORD" not in text for text in texts)
+    (failure,) = [f for f in report.failures if f.check == "lifecycle.media"]
+    assert failure.got.startswith(f"{len(INTERNAL_PAGE)} bytes: FFmpeg cannot open it"), failure.got  # its size, not its bytes
