@@ -62,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--webhook-secret", help="the secret the target signs events with (default: the document's)")
     r.add_argument("--webhook-wait", type=float, default=30.0, help="seconds a job's events may take after it ends (default 30)")
     r.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    r.add_argument(
+        "--budget",
+        type=float,
+        help="the whole run's wall time in seconds; when it runs out the report covers what was seen "
+        "(default: --timeout + --webhook-wait + 600)",
+    )
+    r.add_argument(
+        "--request-timeout", type=float, default=60.0, help="wall-clock deadline of one request, answer included, in seconds (default 60)"
+    )
+    r.add_argument(
+        "--max-download-bytes",
+        type=int,
+        default=256 * 1024 * 1024,
+        help="the most the kit reads of one answer, a result clip included; larger ones are cut off and reported (default 256 MiB)",
+    )
     r.add_argument("--json", type=Path, help="write a JSON report here")
     r.add_argument("--html", type=Path, help="write a self-contained HTML report here (timelines, posters, repro lines)")
     r.add_argument("--quiet", action="store_true", help="no progress, verdict only")
@@ -106,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             webhook_url=args.webhook_url,
             webhook_secret=args.webhook_secret,
             webhook_wait=args.webhook_wait,
+            budget=args.budget,
+            request_timeout=args.request_timeout,
+            max_download_bytes=args.max_download_bytes,
         )
         if args.quiet:
             report = run(config)

@@ -1,18 +1,28 @@
-"""The kit's HTTP client: rate-limited, courteous under 429, and recording every exchange.
+"""The kit's HTTP client: rate-limited, courteous under 429, bounded, and recording every exchange.
 
 It wraps ``httpx.Client`` and accepts any ``httpx.BaseTransport``, so the kit runs
 against a real base URL or in-process against an ASGI app. Paths are sent as
 given: a handle with slashes stays literal, never percent-encoded.
+
+Whatever a target does, one request costs at most ``request_timeout`` seconds of wall
+time (a watchdog closes the connection of an answer that drips or stalls) and
+``max_bytes`` of disk: an answer is streamed, kept in memory up to
+:data:`KEEP_IN_MEMORY`, spooled to a temporary file beyond, and cut off past
+``max_bytes`` (``--max-download-bytes``).
 """
 
 from __future__ import annotations
 
 import email.utils
 import json
+import os
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,6 +36,8 @@ __all__ = ["Client", "Throttle", "encode_json", "parse_retry_after"]
 
 Listener = Callable[[Exchange], None]
 MAX_REDIRECTS = 5
+KEEP_IN_MEMORY = 8 * 1024 * 1024  # an answer larger than this is spooled to disk; a JSON answer never is
+EXCERPT_BYTES = 64 * 1024  # what an exchange keeps in memory of an answer spooled to disk
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,8 @@ class Client:
         max_retries: int = 3,
         max_wait: float = 120.0,
         epoch: Callable[[], float] | None = None,
+        max_bytes: int = 256 * 1024 * 1024,
+        spool_dir: Path | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
@@ -79,9 +93,22 @@ class Client:
         self.sent = 0
         self._next_slot = 0.0
         self.epoch = epoch or _wall_time
-        self._http = httpx.Client(transport=transport, timeout=request_timeout, follow_redirects=False)
+        self.request_timeout = request_timeout
+        self.max_bytes = max_bytes
+        self.spool_dir = spool_dir
+        self._transport = transport
+        self._http = self._new_http()
+        self._aborted = False
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(transport=self._transport, timeout=self.request_timeout, follow_redirects=False)
 
     def close(self) -> None:
+        self._http.close()
+
+    def _abort(self) -> None:
+        """The watchdog: an answer overran its deadline; closing the pool ends the blocked read."""
+        self._aborted = True
         self._http.close()
 
     def url(self, target: str) -> str:
@@ -152,32 +179,80 @@ class Client:
         self._next_slot = max(now, self._next_slot) + self.gap
         self.sent += 1
         started = time.perf_counter()
+        # Our own connections can be cut from the watchdog thread; an injected transport (the
+        # in-process tests) is not ours to close, and is held to the deadline after the fact.
+        watchdog = threading.Timer(self.request_timeout, self._abort) if self._transport is None else None
+        if watchdog is not None:
+            watchdog.daemon = True
+            watchdog.start()
         try:
-            response = self._http.request(request.method, request.url, headers=dict(request.headers), content=request.body)
+            exchange = self._receive(request, operation, now, started)
+        except (httpx.HTTPError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if self._aborted:
+                error = f"no complete answer within {self.request_timeout:g} s (the request's wall-clock deadline)"
             exchange = Exchange(
+                request,
+                None,
+                error=error,
+                operation=operation,
+                redactor=self.redactor,
+                at=now,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                unreachable=isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not self._aborted,
+            )
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            if self._aborted:
+                self._aborted = False
+                self._http = self._new_http()
+        for listener in self.listeners:
+            listener(exchange)
+        return exchange
+
+    def _receive(self, request: SentRequest, operation: Operation | None, now: float, started: float) -> Exchange:
+        """Stream the answer: in memory up to KEEP_IN_MEMORY, then to a spool file, cut off past max_bytes."""
+        deadline = started + self.request_timeout
+        with self._http.stream(request.method, request.url, headers=dict(request.headers), content=request.body) as response:
+            memory = bytearray()
+            spool: IO[bytes] | None = None
+            spooled: Path | None = None
+            size, cut = 0, False
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        cut = True
+                        break
+                    if time.perf_counter() > deadline:
+                        raise httpx.ReadTimeout(f"no complete answer within {self.request_timeout:g} s (the request's wall-clock deadline)")
+                    if spool is None and len(memory) + len(chunk) <= KEEP_IN_MEMORY:
+                        memory += chunk
+                        continue
+                    if spool is None:
+                        handle, name = tempfile.mkstemp(dir=self.spool_dir, prefix="answer-", suffix=".bin")
+                        spool, spooled = os.fdopen(handle, "wb"), Path(name)
+                        spool.write(memory)
+                        memory = memory[:EXCERPT_BYTES]
+                    spool.write(chunk)
+            finally:
+                if spool is not None:
+                    spool.close()
+            return Exchange(
                 request,
                 response.status_code,
                 {k.lower(): v for k, v in response.headers.items()},
-                response.content,
+                bytes(memory),
                 operation=operation,
                 redactor=self.redactor,
                 at=now,
                 elapsed_ms=(time.perf_counter() - started) * 1000,
                 foreign=not self.same_origin(request.url),
+                size=min(size, self.max_bytes + 1) if cut else size,
+                file=spooled if not cut else None,
+                cut_at=self.max_bytes if cut else None,
             )
-        except httpx.HTTPError as exc:
-            exchange = Exchange(
-                request,
-                None,
-                error=f"{type(exc).__name__}: {exc}",
-                operation=operation,
-                redactor=self.redactor,
-                at=now,
-                elapsed_ms=(time.perf_counter() - started) * 1000,
-            )
-        for listener in self.listeners:
-            listener(exchange)
-        return exchange
 
 
 def _wall_time() -> float:

@@ -33,6 +33,15 @@ class RunConfig:
     webhook_secret: str | None = None  # the secret the target signs deliveries with
     webhook_wait: float = 30.0  # how long after a job ends its events may take to arrive
     webhook_url: str | None = None  # where the target reaches the receiver (default http://HOST:PORT/)
+    max_download_bytes: int = 256 * 1024 * 1024  # the most the kit reads of one answer (a result clip included)
+    budget: float | None = None  # the whole run's wall time; None: derived, see run_budget
+    max_silent: int = 3  # requests in a row with no answer after which the target counts as gone
+
+    @property
+    def run_budget(self) -> float:
+        """The whole run's budget in seconds: ``--budget``, else ``--timeout`` for the jobs, ``--webhook-wait``
+        for their events, and ten minutes for everything free (probes, fuzzing, paced by ``--rate-limit``)."""
+        return self.budget if self.budget is not None else self.timeout + self.webhook_wait + 600.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -65,6 +74,12 @@ class RunConfig:
                 raise ConfigError(f"--webhook-listen must look like '127.0.0.1:8765' (HOST:PORT), got {self.webhook_listen!r}")
         if not self.webhook_wait > 0:
             raise ConfigError(f"--webhook-wait must be a number of seconds > 0, got {self.webhook_wait}")
+        if self.max_download_bytes < 1024:
+            raise ConfigError(f"--max-download-bytes must be at least 1024, got {self.max_download_bytes}")
+        if self.budget is not None and not self.budget > 0:
+            raise ConfigError(f"--budget must be a number of seconds > 0, got {self.budget}")
+        if not self.request_timeout > 0:
+            raise ConfigError(f"--request-timeout must be a number of seconds > 0, got {self.request_timeout}")
 
     @property
     def secrets(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -174,6 +175,19 @@ class Exchange:
     at: float = 0.0  # the kit's clock when the request started
     elapsed_ms: float = 0.0  # wall time from sending the request to reading the whole answer
     foreign: bool = False  # answered by another origin than the base URL's: its body is never copied into a report
+    size: int = -1  # bytes received (-1: as long as ``body``); past the cap, the cap plus one
+    file: Path | None = None  # the whole answer, when it was too large to keep in memory (``body`` then holds its start)
+    cut_at: int | None = None  # the cap the answer overran: the kit stopped reading there
+    unreachable: bool = False  # no connection could be made at all (not a slow or broken answer)
+
+    @property
+    def length(self) -> int:
+        return self.size if self.size >= 0 else len(self.body)
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``body`` is the whole answer (not its start, not cut off)."""
+        return self.file is None and self.cut_at is None
 
     @property
     def content_type(self) -> str:
@@ -187,7 +201,9 @@ class Exchange:
         return "(undocumented URL)"
 
     def json(self) -> Any:
-        """The decoded JSON body, or ``MISSING`` when the body is not JSON."""
+        """The decoded JSON body, or ``MISSING`` when the body is not JSON (or too large to be kept whole)."""
+        if not self.complete:
+            return MISSING
         try:
             return json.loads(self.body)
         except ValueError:
@@ -201,17 +217,19 @@ class Exchange:
         if self.status is None:
             return f"no answer: {self.error}"
         kind = self.content_type or "no content type"
+        if self.cut_at is not None:
+            return f"HTTP {self.status} ({kind}), more than {self.cut_at:,} bytes: cut off at the kit's cap (--max-download-bytes)"
         if not self.body:
             return f"HTTP {self.status} ({kind}), empty body"
         if self.foreign:
             origin = "://".join(urlsplit(self.request.url)[:2])
-            return f"HTTP {self.status} ({kind}), {len(self.body)} bytes from another origin ({origin}), not copied into reports"
+            return f"HTTP {self.status} ({kind}), {self.length} bytes from another origin ({origin}), not copied into reports"
         if kind.startswith("application/json") or self.body[:1] in (b"{", b"["):
             text = self.body.decode("utf-8", "replace")
         elif _PRINTABLE.fullmatch(self.body[:64].decode("latin-1")):
             text = self.body[:limit].decode("latin-1")
         else:
-            text = f"{len(self.body)} bytes starting {self.body[:16].hex(' ')}"
+            text = f"{self.length} bytes starting {self.body[:16].hex(' ')}"
         return f"HTTP {self.status} ({kind}): {_trim(self.redactor.text(text), limit)}"
 
     def curl(self) -> str:

@@ -66,6 +66,7 @@ def render_html(report: Report) -> str:
         f'<p class="meta">{escape(report.base_url)} · dialect <b>{escape(report.spec)}</b> · started {escape(report.started_at)}'
         f" · {report.duration_s:.1f} s · {report.requests} requests · creates spent {report.creates_spent} of {report.max_creates}</p>",
         f'<p><span id="verdict" class="verdict {"pass" if report.conforms else "fail"}">{escape(verdict)}</span></p>',
+        f'<p id="stopped"><b>Stopped early:</b> {escape(report.stopped)}</p>' if report.stopped else "",
         _scores(report),
         _jobs(report.jobs),
         _failures(report),

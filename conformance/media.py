@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 
@@ -25,12 +26,16 @@ class MediaInfo:
     frames: int
 
 
-def probe(data: bytes) -> MediaInfo:
-    """Demux every packet with FFmpeg's MP4 demuxer and decode the first frame."""
-    if not data:
+def _source(data: bytes | Path) -> io.BytesIO | str:
+    return io.BytesIO(data) if isinstance(data, bytes) else str(data)
+
+
+def probe(data: bytes | Path) -> MediaInfo:
+    """Demux every packet with FFmpeg's MP4 demuxer and decode the first frame (bytes, or a file too large to hold)."""
+    if not data or (isinstance(data, Path) and data.stat().st_size == 0):
         raise NotPlayable("empty body")
     try:
-        with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
+        with av.open(_source(data), mode="r", format="mp4") as container:
             if not container.streams.video:
                 raise NotPlayable("the MP4 has no video stream")
             stream = container.streams.video[0]
@@ -78,10 +83,10 @@ def probe_image(data: bytes, media_type: str) -> tuple[int, int]:
         raise NotPlayable(f"FFmpeg cannot open it as {media_type}: {exc}") from None
 
 
-def poster_png(data: bytes, width: int = 320) -> bytes | None:
+def poster_png(data: bytes | Path, width: int = 320) -> bytes | None:
     """The first frame as a PNG ``width`` pixels wide (for the HTML report), or None if none decodes."""
     try:
-        with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
+        with av.open(_source(data), mode="r", format="mp4") as container:
             frame = next(container.decode(video=0), None)
             if frame is None:
                 return None

@@ -67,11 +67,12 @@ class Report:
     started_at: str = ""
     jobs: tuple[JobSummary, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    stopped: str | None = None  # why the run ended before its last phase (its budget, a silent target)
 
     @property
     def conforms(self) -> bool:
-        """True when no check failed (skipped checks do not count against it)."""
-        return not any(case.status is Status.FAILED for case in self.cases)
+        """True when no check failed and the run finished (skipped checks do not count against it)."""
+        return self.stopped is None and not any(case.status is Status.FAILED for case in self.cases)
 
     @property
     def failures(self) -> list[Failure]:
@@ -80,6 +81,14 @@ class Report:
     @property
     def failed_checks(self) -> set[str]:
         return {case.check for case in self.cases if case.status is Status.FAILED}
+
+    @property
+    def verdict(self) -> str:
+        if self.conforms:
+            return "conforms"
+        if self.stopped and not self.failures:
+            return "NOT shown to conform (the run stopped early)"
+        return f"does NOT conform ({len(self.failures)} failure(s))"
 
     def failures_by_check(self) -> dict[str, list[Failure]]:
         out: dict[str, list[Failure]] = {}
@@ -103,8 +112,9 @@ class Report:
 
     def summary(self) -> str:
         """A few lines of plain text: the verdict, the cost, each failure."""
-        verdict = "conforms" if self.conforms else f"does NOT conform ({len(self.failures)} failure(s))"
-        lines = [f"{self.base_url} ({self.spec}) {verdict}; score {self.score}; creates spent {self.creates_spent}/{self.max_creates}"]
+        lines = [f"{self.base_url} ({self.spec}) {self.verdict}; score {self.score}; creates spent {self.creates_spent}/{self.max_creates}"]
+        if self.stopped:
+            lines.append(f"  stopped early: {self.stopped}")
         for f in self.failures:
             lines.append(f"  [{f.severity.value}] {f.check} {f.target}: {f.title}")
             lines.append(f"      expected: {f.expected}")
@@ -119,6 +129,7 @@ class Report:
             "title": self.title,
             "base_url": self.base_url,
             "conforms": self.conforms,
+            "stopped": self.stopped,
             "score": self.score,
             "scores": self.scores(),
             "creates": {"spent": self.creates_spent, "max": self.max_creates, "unexpected": self.unexpected_creates},

@@ -22,7 +22,7 @@ from conformance.config import RunConfig, resolve_spec
 from conformance.generation import Generator
 from conformance.phases import Run, registered
 from conformance.report import JobSummary, Report
-from conformance.session import Observer, Session
+from conformance.session import Observer, RunStopped, Session
 from videogen.reading import create_request
 
 __all__ = ["UnreachableError", "run"]
@@ -42,8 +42,12 @@ def run(
     wall = time.monotonic()
     session = Session(config, dialect, clock=clock, transport=transport, observer=observer)
     jobs: list[Job] = []
+    stopped: str | None = None
     try:
         _run(session, jobs)
+    except RunStopped as exc:
+        stopped = str(exc)
+        session.observer.phase(f"stopped: {stopped}")
     finally:
         session.close()
     return Report(
@@ -71,6 +75,7 @@ def run(
             for j in jobs
         ),
         notes=tuple(session.notes),
+        stopped=stopped,
     )
 
 

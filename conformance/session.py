@@ -6,8 +6,10 @@ knows how to put a key on a request the way the operation's security asks.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -22,12 +24,12 @@ from conformance.receiver import Receiver
 from conformance.report import Media
 from conformance.routes import Routes
 from videogen.dialect import Dialect, Operation
-from videogen.errors import ConfigError
+from videogen.errors import ConfigError, VideogenError
 from videogen.inputs import RequestView
 from videogen.pointer import MISSING
 from videogen.reading import PollRequest, create_request, credentials, poll_request
 
-__all__ = ["Budget", "NullObserver", "Observer", "Session"]
+__all__ = ["Budget", "NullObserver", "Observer", "RunStopped", "Session"]
 
 
 class Observer(Protocol):
@@ -63,6 +65,10 @@ class Budget:
         self.unexpected += int(unexpected)
 
 
+class RunStopped(VideogenError):
+    """The run cannot go on (its budget is spent, the target went silent): the report says what was seen."""
+
+
 class Session:
     def __init__(
         self,
@@ -81,6 +87,9 @@ class Session:
         self.ledger = Ledger()
         self.budget = Budget(config.max_creates)
         self.routes = Routes(dialect, config.base_url)
+        self._spool = tempfile.TemporaryDirectory(prefix="conformance-")  # answers too large to hold in memory
+        self.started = clock.now()
+        self.silent = 0  # requests in a row that got no answer
         self.client = Client(
             config.base_url,
             clock=clock,
@@ -89,6 +98,8 @@ class Session:
             transport=transport,
             request_timeout=config.request_timeout,
             max_wait=min(config.timeout, 300.0),
+            max_bytes=config.max_download_bytes,
+            spool_dir=Path(self._spool.name),
         )
         self.client.listeners.append(ResponseConformance(dialect, self.ledger))
         self.create_op = dialect.create
@@ -104,6 +115,7 @@ class Session:
 
     def close(self) -> None:
         self.client.close()
+        self._spool.cleanup()
         if self.receiver is not None:
             self.receiver.__exit__(None, None, None)
 
@@ -159,7 +171,12 @@ class Session:
     ) -> Exchange:
         """Send with ``key`` placed as ``op``'s security asks (never to a URL outside the base URL), and
         the operation's required headers (a version header), unless ``complete``: the headers given
-        are exactly the ones to send (a generated probe may leave one out on purpose)."""
+        are exactly the ones to send (a generated probe may leave one out on purpose).
+
+        Raises :class:`RunStopped` when the run's budget is spent or the target stopped answering."""
+        spent = self.clock.now() - self.started
+        if spent > self.config.run_budget:
+            raise RunStopped(f"the run's budget of {self.config.run_budget:g} s ran out (see --budget); the verdict covers what was seen")
         url = self.client.url(target)
         if op is None:
             matched = self.routes.match(method, url)
@@ -172,9 +189,13 @@ class Session:
             chosen.update(extra_headers)
             if query:
                 url += ("&" if "?" in url else "?") + httpx.QueryParams(query).__str__()
-        return self.client.send(
+        exchange = self.client.send(
             method, url, headers=chosen, json_body=json_body, content=content, operation=op, follow_redirects=follow_redirects
         )
+        self.silent = self.silent + 1 if exchange.status is None else 0
+        if self.silent >= self.config.max_silent:
+            raise RunStopped(f"the target stopped answering: {self.silent} requests in a row got no answer (the last: {exchange.error})")
+        return exchange
 
     def poll(self, handle: str, path_params: Mapping[str, str], *, key: str | None, headers: Mapping[str, str] | None = None) -> Exchange:
         request, op = self.poll_request(handle, path_params)

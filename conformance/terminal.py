@@ -84,6 +84,8 @@ class PlainObserver:
 def render(report: Report, console: Console) -> None:
     verdict = "[bold green]conforms[/]" if report.conforms else f"[bold red]does not conform[/] ({len(report.failures)} failure(s))"
     console.print(f"[bold]{escape(report.title)}[/] at {escape(report.base_url)} (dialect {escape(report.spec)}): {verdict}")
+    if report.stopped:
+        console.print(f"[bold red]stopped early:[/] {escape(report.stopped)}")
     table = Table(title="conformance score", show_edge=False)
     table.add_column("category")
     table.add_column("score", justify="right")

@@ -224,8 +224,10 @@ class UnreachableError(VideogenError):
 def _unknown_id(run: Run) -> None:
     session = run.session
     handle, first = unknown_id_probe(session, run.example.path_params)
-    if first.status is None:
+    if first.status is None and first.unreachable:
         raise UnreachableError(f"{session.config.base_url} does not answer: {first.error}")
+    if first.status is None:
+        return  # it is there but did not answer in time: a finding the checks record, not a setup mistake
     preflight(session, first, handle, run.example.path_params, run.example.path)
 
 

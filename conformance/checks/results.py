@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from conformance.catalog import Check
@@ -97,7 +98,20 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
                 observed(Check.LIFECYCLE_MEDIA, download, severity=Severity.HIGH, title=title, expected="2xx with the MP4", target=label)
             )
             return
-        data, source = download.body, download
+        if download.cut_at is not None:
+            title = f"result #{ref.index} is larger than the kit's cap of {download.cut_at:,} bytes"
+            ledger.failed(
+                observed(
+                    Check.LIFECYCLE_MEDIA,
+                    download,
+                    severity=Severity.HIGH,
+                    title=title,
+                    expected="an MP4 of a clip's size (raise --max-download-bytes for longer clips)",
+                    target=label,
+                )
+            )
+            return
+        data, source = (download.file or download.body), download
     if inline is not None:
         try:
             data, source = base64.b64decode(inline, validate=True), poll
@@ -107,12 +121,14 @@ def _judge_media(session: Session, label: str, expect: Expectation, ref: ResultR
                 observed(Check.LIFECYCLE_MEDIA, poll, severity=Severity.HIGH, title=title, expected="base64 MP4 bytes", target=label)
             )
             return
+    size = source.length if isinstance(data, Path) else len(data)
     try:
         info = probe(data)
-        facts = Media(ref.index, len(data), info.codec, info.width, info.height, info.duration_s, info.frames, poster_png(data))
+        facts = Media(ref.index, size, info.codec, info.width, info.height, info.duration_s, info.frames, poster_png(data))
         session.media.setdefault(label, []).append(facts)
     except NotPlayable as exc:
-        got = f"{len(data)} bytes starting {data[:16].hex(' ')}: {exc}" if not source.foreign else f"{len(data)} bytes: {exc}"
+        start = source.body[:16] if isinstance(data, Path) else data[:16]
+        got = f"{size} bytes starting {start.hex(' ')}: {exc}" if not source.foreign else f"{size} bytes: {exc}"
         failure = observed(
             Check.LIFECYCLE_MEDIA,
             source,
