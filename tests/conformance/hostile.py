@@ -97,7 +97,8 @@ class HostileProxy:
             if isinstance(document, dict) and isinstance(document.get("url"), str):
                 document["url"] = f"{self.url}/huge.mp4"
                 content = json.dumps(document).encode()
-        out = {k: v for k, v in r.headers.items() if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")}
+        hop = ("content-length", "transfer-encoding", "connection", "content-encoding")
+        out = {k: v for k, v in r.headers.items() if k.lower() not in hop}
         self._send(h, r.status_code, out, content)
 
     def _send(self, h: http.server.BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
