@@ -56,7 +56,12 @@ def _correctness() -> tuple[bool, list[str]]:
     port = free_port()
     with (
         redis_server("0") as redis_url,
-        serve(mock_cmd(port, "--store", f"{redis_url}/0", "--workers", "2"), "/_mock/health", port=port, cpus="0,1") as served,
+        serve(
+            mock_cmd(port, "--store", f"{redis_url}/0", "--workers", "2", "--store-durability", "relaxed"),
+            "/_mock/health",
+            port=port,
+            cpus="0,1",
+        ) as served,
     ):
         outcome = asyncio.run(concurrency.exercise(served.url, 10_000, 64, workers=2))
     return outcome.ok, outcome.lines()

@@ -279,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         port = free_port()
         with exclusive(), redis_server("0,1") as redis_url:
-            cmd = mock_cmd(port, "--store", f"{redis_url}/0", "--workers", str(args.workers))
+            cmd = mock_cmd(port, "--store", f"{redis_url}/0", "--workers", str(args.workers), "--store-durability", "relaxed")
             with serve(cmd, "/_mock/health", port=port, cpus=None) as served:
                 print(f"python -m mockserver serve --workers {args.workers} --store {redis_url}/0 (pid {served.pid})", flush=True)
                 outcome = asyncio.run(exercise(served.url, args.operations, args.concurrency, workers=args.workers))

@@ -232,9 +232,16 @@ def measure_redis(rounds: int, seconds: int) -> dict[str, Series]:
     with tempfile.TemporaryDirectory(prefix="bench-lua-") as tmp, redis_server(LOAD_CPU) as redis_url, ExitStack() as stack:
         lua = Lua(Path(tmp))
         one_port, two_port = free_port(), free_port()
-        one = stack.enter_context(serve(mock_cmd(one_port, "--store", f"{redis_url}/1"), "/_mock/health", port=one_port))
+        one = stack.enter_context(
+            serve(mock_cmd(one_port, "--store", f"{redis_url}/1", "--store-durability", "relaxed"), "/_mock/health", port=one_port)
+        )
         two = stack.enter_context(
-            serve(mock_cmd(two_port, "--store", f"{redis_url}/2", "--workers", "2"), "/_mock/health", port=two_port, cpus="0,1")
+            serve(
+                mock_cmd(two_port, "--store", f"{redis_url}/2", "--workers", "2", "--store-durability", "relaxed"),
+                "/_mock/health",
+                port=two_port,
+                cpus="0,1",
+            )
         )
         targets = [
             _Target(

@@ -116,7 +116,13 @@ def create_app(
             await deliverer.close()
             await runtime.store.close()
 
-    app = MockApp(mounts, routes=routes, lifespan=lifespan)
+    async def store_down(request: Request, exc: Exception) -> Response:
+        runtime.store_outage(exc)
+        body = {"error": {"code": 503, "message": f"the store is unavailable ({type(exc).__name__}); retry shortly"}}
+        return JSONBytes.of(body, 503, {"retry-after": "1"})
+
+    handlers = {failure: store_down for failure in runtime.store.failures if issubclass(failure, Exception)}
+    app = MockApp(mounts, routes=routes, lifespan=lifespan, exception_handlers=handlers)
     app.state.runtime = runtime
     app.state.deliverer = deliverer
     return app

@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help="make ids and outcomes reproducible")
     serve.add_argument("--api-key", action="append", default=[], help="accept only these keys (repeatable; default: any non-empty key)")
     serve.add_argument("--store", default="memory", help="memory | sqlite:///path.db | redis://host:port/db")
+    serve.add_argument(
+        "--store-durability",
+        choices=["strict", "relaxed"],
+        default="strict",
+        help="strict (default): refuse a Redis that can lose an answered create on a crash (it needs appendonly yes and "
+        "appendfsync always); relaxed: accept that",
+    )
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (needs a shared store: sqlite or redis)")
     serve.add_argument("--public-url", default=None, help="base URL put in result links (default: taken from each request)")
     serve.add_argument("--control-token", default=None, help="require this token on /_mock/ and open it beyond loopback")
@@ -146,6 +153,10 @@ def _serve(args: argparse.Namespace) -> int:
         | {"specs_dir": args.specs, "api_keys": frozenset(args.api_key), "webhook_urls": tuple(config["webhook_urls"])}
     )
     open_store(args.store)  # raises ConfigError for a malformed --store URL
+    if args.store.startswith(("redis://", "rediss://", "unix://")) and args.store_durability == "strict":
+        from mockserver.store.redis import check_durability
+
+        check_durability(args.store)  # an answered create must survive kill -9 of the Redis server
     os.environ[_ENV] = json.dumps(config)
     os.environ["VIDEOGEN_MOCK_WORKERS"] = str(args.workers)
     from videogen.dialect import load_dialects

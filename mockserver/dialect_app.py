@@ -43,6 +43,7 @@ class DialectApp:
         for route in dialect.router.routes():
             self.router.add(route.method, route.template.text, Endpoint(route.target, dialect, runtime, HANDLERS[route.target.role]))
         self.aliases = [(alias, e.target) for e in self.router.routes() for alias in e.target.op.aliases]
+        self.store_failures = runtime.store.failures
 
     def match_alias(self, method: str, target: str) -> tuple[Endpoint, dict[str, str], dict[str, str]] | None:
         """An ``x-videogen`` alias: a request target some client is known to send instead."""
@@ -86,11 +87,18 @@ class DialectApp:
             response = await endpoint.handle(Call(scope, receive, headers, path, params, query, started))
         except VendorError as exc:
             response = error_response(self.dialect, exc)
+        except self.store_failures as exc:
+            self.runtime.store_outage(exc)
+            unavailable = VendorError("unavailable", "The service is temporarily unavailable; retry shortly.", headers={"retry-after": "1"})
+            response = error_response(self.dialect, unavailable)
         except ClientDisconnect:
             return  # gone before its body arrived: nobody to answer, nothing was created
         except Exception:
             log.exception("unexpected error in %s %s", method, path)
             response = error_response(self.dialect, VendorError("internal", "Internal error encountered."))
+        else:
+            if self.runtime.store_down and endpoint is not None and response.status_code < 500:
+                self.runtime.store_recovered()
         role = (endpoint.op.role or "other") if endpoint is not None else "unmatched"
         counter = (self.dialect.name, role, response.status_code)
         requests = self.runtime.requests

@@ -6,6 +6,7 @@ module-level globals.
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from videogen.dialect import Dialect
 
 __all__ = ["Runtime"]
 
+log = logging.getLogger("videogen.store")
+
 
 @dataclass
 class Runtime:
@@ -40,6 +43,7 @@ class Runtime:
     _signer: Signer | None = None
     owners: Owners | None = None  # key -> owner digests, once the salt is loaded (load_owners)
     wake_deliverer: Callable[[], None] = lambda: None  # the app's Deliverer sets this: look for due deliveries now
+    store_down: bool = False  # an outage is on: one log line when it starts, one when it ends
 
     def __post_init__(self) -> None:
         seed = self.config.fault_seed if self.config.fault_seed is not None else self.config.seed
@@ -47,6 +51,17 @@ class Runtime:
         self.shares_clock = isinstance(self.clock, VirtualClock) and bool(getattr(self.store, "shared", False))
         for name, dialect in self.dialects.items():
             self.simulators[name] = Simulator(dialect, rng=self.rng, time_scale=self.config.time_scale)
+
+    def store_outage(self, exc: BaseException) -> None:
+        """The store failed: say so once per outage, not once per request."""
+        if not self.store_down:
+            self.store_down = True
+            log.error("store unavailable, answering 503 with Retry-After until it is back: %s: %s", type(exc).__name__, exc)
+
+    def store_recovered(self) -> None:
+        if self.store_down:
+            self.store_down = False
+            log.warning("store available again")
 
     async def plan_events(self, record: OperationRecord, base_url: str) -> None:
         """(Re-)plan the webhooks and callbacks of ``record``; cheap when its dialect sends none."""

@@ -105,7 +105,9 @@ class Deliverer:
         while True:
             try:
                 await self.deliver_due()
-            except Exception:  # a store outage: log, and try again at the next tick
+            except self.runtime.store.failures as exc:  # an outage: said once, tried again at the next tick
+                self.runtime.store_outage(exc)
+            except Exception:  # a bug: logged, and the loop goes on
                 log.exception("webhook delivery pass failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)

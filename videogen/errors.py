@@ -10,8 +10,10 @@
     ├── ScenarioError      mockserver.lifecycle an unknown [mock:...] scenario
     ├── RangeError         mockserver.ranges    a Range outside the body (416)
     ├── MediaError         mockserver.media     a size or length the MP4 writer cannot render
+    ├── StoreUnavailable   mockserver.store.base  the store is down, frozen or gone: the dialect's 503 with Retry-After
     ├── UnreachableError   conformance.checks.auth  the base URL does not answer: nothing can be judged
     ├── PreflightError     conformance.checks.preflight  a refused key or the wrong mount: exit 2 before anything is spent
+    ├── RunStopped         conformance.session  the run's budget ran out or the target went silent: the report says so
     ├── NotPlayable        conformance.media    downloaded bytes are not a playable MP4
     └── NonConformance     conformance.api      assert_conforms: the report holds failures
 

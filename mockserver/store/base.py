@@ -16,8 +16,14 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 
 from mockserver.record import OperationRecord
+from videogen.errors import VideogenError
 
-__all__ = ["Deliveries", "Delivery", "Store", "page_of"]
+__all__ = ["Deliveries", "Delivery", "Store", "StoreUnavailable", "page_of"]
+
+
+class StoreUnavailable(VideogenError):
+    """The store cannot serve now (its server is down or frozen, its file was removed): clients get
+    the dialect's 503 with Retry-After, and the mock recovers by itself when the store does."""
 
 
 @dataclass(slots=True)
@@ -83,6 +89,8 @@ class Store(Protocol):
     """
 
     shared: bool
+    # Exceptions that mean "the store is unavailable now", never a bug: answered as a 503.
+    failures: tuple[type[BaseException], ...]
 
     @property
     def deliveries(self) -> Deliveries:

@@ -9,7 +9,7 @@ process hold a million operations. Two lists of tokens per dialect and per
 from __future__ import annotations
 
 from mockserver.record import OperationRecord
-from mockserver.store.base import page_of
+from mockserver.store.base import StoreUnavailable, page_of
 from mockserver.store.deliveries import MemoryDeliveries
 
 __all__ = ["MemoryStore"]
@@ -17,6 +17,7 @@ __all__ = ["MemoryStore"]
 
 class MemoryStore:
     shared = False  # one process only
+    failures: tuple[type[BaseException], ...] = (StoreUnavailable,)  # a dict does not go away
 
     def __init__(self) -> None:
         self.deliveries = MemoryDeliveries()

@@ -30,16 +30,43 @@ import redis.asyncio
 from redis.asyncio.connection import parse_url
 
 from mockserver.record import OperationRecord
-from mockserver.store.base import Delivery
+from mockserver.store.base import Delivery, StoreUnavailable
 from videogen.errors import ConfigError
 
-__all__ = ["RedisDeliveries", "RedisStore"]
+__all__ = ["RedisDeliveries", "RedisStore", "check_durability"]
+
+
+def check_durability(url: str) -> None:
+    """Refuse a server that can lose an answered create: without ``appendonly yes`` and
+    ``appendfsync always``, a crash of Redis drops every write since its last save."""
+    import redis as sync_redis
+
+    fix = (
+        "start redis-server with --appendonly yes --appendfsync always (or CONFIG SET them), "
+        "or pass --store-durability relaxed to accept losing answered operations if Redis crashes"
+    )
+    client = sync_redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        settings = {**client.config_get("appendonly"), **client.config_get("appendfsync")}
+    except sync_redis.exceptions.ResponseError as exc:  # CONFIG renamed or forbidden (managed Redis)
+        raise ConfigError(f"--store {url}: cannot read Redis's persistence settings ({exc}); {fix}") from None
+    except sync_redis.exceptions.RedisError as exc:
+        raise ConfigError(f"--store {url}: cannot reach Redis ({exc})") from None
+    finally:
+        client.close()
+    got = {_text(k): _text(v) for k, v in settings.items()}
+    if got.get("appendonly") != "yes" or got.get("appendfsync") != "always":
+        shown = f"appendonly {got.get('appendonly', '?')}, appendfsync {got.get('appendfsync', '?')}"
+        raise ConfigError(f"--store {url}: this Redis can lose answered operations on a crash ({shown}); {fix}")
+
 
 _CLEAR_BATCH = 500  # tokens deleted per round trip by clear()
 # Connections per process. A burst of requests waits for a free one instead of
 # failing with "Too many connections"; a ?max_connections= in the URL overrides it.
 _POOL_SIZE = 64
 _POOL_WAIT_S = 20.0
+# A frozen server (SIGSTOP, a stalled disk) must become an outage, not a request that never ends.
+_SOCKET_TIMEOUT_S = 5.0
 
 # The record and its indexes, atomically (a script runs with nothing in between).
 # KEYS: record, seq, ops, ops:dialect, own:dialect:owner, indexes; ARGV: json, token, force (1: replace)
@@ -87,6 +114,8 @@ class RedisStore:
     """
 
     shared = True  # every worker and replica on the same server and prefix
+    # Down, frozen past the socket timeout, loading, or refusing writes: all an outage.
+    failures: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError, StoreUnavailable)
 
     def __init__(self, url: str, *, prefix: str = "videogen:") -> None:
         try:
@@ -105,7 +134,13 @@ class RedisStore:
 
     def _redis(self) -> redis.asyncio.Redis:
         if self._client is None:
-            pool = redis.asyncio.BlockingConnectionPool.from_url(self._url, max_connections=_POOL_SIZE, timeout=_POOL_WAIT_S)
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                self._url,
+                max_connections=_POOL_SIZE,
+                timeout=_POOL_WAIT_S,
+                socket_timeout=_SOCKET_TIMEOUT_S,
+                socket_connect_timeout=_SOCKET_TIMEOUT_S,
+            )
             self._client = redis.asyncio.Redis(connection_pool=pool)
         return self._client
 

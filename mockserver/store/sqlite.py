@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mockserver.record import OperationRecord
-from mockserver.store.base import Delivery
+from mockserver.store.base import Delivery, StoreUnavailable
 from videogen.errors import ConfigError
 
 __all__ = ["SQLiteDeliveries", "SQLiteStore"]
@@ -80,11 +80,13 @@ class SQLiteStore:
     """
 
     shared = True  # every process that opens the file sees the same records
+    failures: tuple[type[BaseException], ...] = (sqlite3.Error, OSError, StoreUnavailable)
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
         # The loop thread is the only caller in the server, but the lock keeps
         # the connection correct if a test or tool calls in from another thread.
         self._lock = threading.Lock()
@@ -95,9 +97,17 @@ class SQLiteStore:
             except OSError as exc:
                 raise ConfigError(f"--store sqlite: cannot create the directory for {path!r}: {exc}") from exc
         try:
-            self._open().close()
+            conn = self._open()
+            try:
+                conn.execute(_SET_META, ("opened", str(time.time())))  # a store that cannot be written fails now, not per create
+            finally:
+                conn.close()
         except sqlite3.Error as exc:
-            raise ConfigError(f"--store sqlite: {path!r} is not a usable SQLite database ({exc}); pass a new or writable file") from exc
+            raise ConfigError(
+                f"--store sqlite: {path!r} is not a usable SQLite database this user can write ({exc}); "
+                "pass a new file, or one this user can write, in a writable folder"
+            ) from exc
+        self._file = self._identity()
 
     @property
     def path(self) -> str:
@@ -139,7 +149,22 @@ class SQLiteStore:
             raise
         return conn
 
+    def _identity(self) -> tuple[int, int] | None:
+        if self._path == ":memory:":
+            return None
+        st = os.stat(self._path)
+        return (st.st_dev, st.st_ino)
+
     def _connection(self) -> sqlite3.Connection:
+        # The file must still be the one opened: a removed or replaced file would take writes
+        # into a file nobody will read again, and answer 200 for operations already lost.
+        if self._file is not None:
+            try:
+                same = self._identity() == self._file
+            except OSError:
+                same = False
+            if not same:
+                raise StoreUnavailable(f"the SQLite file {self._path} was removed or replaced under the running mock")
         # A connection must not cross a fork: a child that inherited one opens its own.
         if self._conn is None or self._pid != os.getpid():
             self._conn = self._open()

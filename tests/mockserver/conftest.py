@@ -32,7 +32,8 @@ def _start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     log = workdir / "redis.log"
     for _ in range(3):  # another process may grab the free port before redis binds it
         port = free_port()
-        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)]
+        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+        args += ["--dir", str(workdir)]  # durable, as --store-durability strict (the default) requires
         with log.open("wb") as out:
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + _REDIS_START_TIMEOUT_S
