@@ -92,7 +92,7 @@ def create_app(
             with_webhooks = ", ".join(n for n, d in by_name.items() if d.webhooks) or "none"
             raise ConfigError(f"--webhook-url {name}=...: {name!r} is not a dialect that sends webhooks (those that do: {with_webhooks})")
     rng = random.Random(config.seed)  # seed None: seeded from the OS
-    runtime = Runtime(by_name, store or MemoryStore(), clock or VirtualClock(), config, rng)
+    runtime = Runtime(by_name, store or MemoryStore(config.max_operations), clock or VirtualClock(), config, rng)
     deliverer = Deliverer(runtime, transport=webhook_transport)
     runtime.wake_deliverer = deliverer.wake
 

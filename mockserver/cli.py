@@ -49,6 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="larger request bodies get the vendor's 413")
     serve.add_argument("--max-header-bytes", type=int, default=16 * 1024, help="larger request headers get the vendor's 400")
     serve.add_argument(
+        "--max-operations",
+        type=int,
+        default=1_000_000,
+        help="the memory store keeps at most this many operations (about 500 bytes each); more creates get the vendor's 429",
+    )
+    serve.add_argument(
+        "--max-input-bytes",
+        type=int,
+        default=64 * 1024,
+        help="inputs an operation keeps (the prompt above all); larger get the vendor's 413",
+    )
+    serve.add_argument(
         "--fault", action="append", default=[], metavar="SPEC", help="inject a fault, e.g. 'error:status=503,rate=0.1,op=poll' (repeatable)"
     )
     serve.add_argument(
@@ -85,6 +97,8 @@ def _config_from(args: argparse.Namespace) -> dict[str, Any]:
         "api_keys": list(args.api_key),
         "max_body_bytes": args.max_body_bytes,
         "max_header_bytes": args.max_header_bytes,
+        "max_operations": args.max_operations,
+        "max_input_bytes": args.max_input_bytes,
         "public_url": args.public_url,
         "control_token": args.control_token,
         "control_loopback_only": args.control_token is None,
@@ -119,7 +133,8 @@ def app_from_env() -> Starlette:
     raw["webhook_urls"] = tuple((name, url) for name, url in raw["webhook_urls"])
     if raw["seed"] is not None and os.environ.get("VIDEOGEN_MOCK_WORKERS", "1") != "1":
         raw["seed"] = raw["seed"] * 1_000_003 + os.getpid()  # distinct id streams per worker
-    return create_app(config=MockConfig(**raw), store=open_store(store_url))
+    config = MockConfig(**raw)
+    return create_app(config=config, store=open_store(store_url, max_operations=config.max_operations))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,8 @@ class MockConfig:
     api_keys: frozenset[str] = field(default_factory=frozenset)  # empty: any non-empty key
     max_body_bytes: int = 8 * 1024 * 1024
     max_header_bytes: int = 16 * 1024  # all request header names and values together
+    max_operations: int = 1_000_000  # the memory store holds this many (about 500 bytes each); beyond, the vendor's 429
+    max_input_bytes: int = 64 * 1024  # the inputs a record keeps (the prompt above all); beyond, the vendor's 413
     public_url: str | None = None  # base URL used in result links; default: from the request
     control_token: str | None = None  # required by /_mock/ when set
     control_loopback_only: bool = True  # without a token, /_mock/ answers loopback clients only
@@ -39,6 +41,10 @@ class MockConfig:
             raise ConfigError(f"time_scale must be a number >= 0 (1 = real time, 0.1 = ten times faster), got {self.time_scale!r}")
         if self.max_header_bytes < 1024:
             raise ConfigError(f"max_header_bytes must be at least 1024, got {self.max_header_bytes!r}")
+        if self.max_operations < 1:
+            raise ConfigError(f"--max-operations must be 1 or more, got {self.max_operations!r}")
+        if self.max_input_bytes < 1024:
+            raise ConfigError(f"--max-input-bytes must be at least 1024, got {self.max_input_bytes!r}")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"max_body_bytes must be at least 1024, got {self.max_body_bytes!r}")
         if self.control_token is not None and not self.control_token.strip():

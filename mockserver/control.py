@@ -7,6 +7,7 @@ only; with one, every call must carry it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import os
@@ -45,6 +46,9 @@ def is_loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+_PAGE = 500  # records read from the store per step of a filtered listing
 
 
 def _error(status: int, message: str) -> Response:
@@ -93,18 +97,28 @@ def _delivery(d: Delivery) -> dict[str, Any]:
 
 
 def render_metrics(
-    requests: dict[tuple[str, str, int], int], by_state: dict[tuple[str, str], int], webhooks: dict[tuple[str, str], int] | None = None
+    requests: dict[tuple[str, str, int], int],
+    stored: dict[str, int],
+    created: dict[tuple[str, str], int],
+    webhooks: dict[tuple[str, str], int] | None = None,
 ) -> str:
-    """The Prometheus text format: requests by dialect, operation and status; operations by state; webhook attempts."""
+    """The Prometheus text format: requests by dialect, operation and status; operations stored and created; webhook
+    attempts. Everything is a counter or a count the store keeps: nothing is computed by reading the operations."""
     lines = [
         "# HELP videogen_requests_total Requests answered inside a dialect's mount.",
         "# TYPE videogen_requests_total counter",
     ]
     for (dialect, operation, status), n in sorted(requests.items()):
         lines.append(f'videogen_requests_total{{dialect="{_label(dialect)}",operation="{_label(operation)}",status="{status}"}} {n}')
-    lines += ["# HELP videogen_operations Stored operations by their state now.", "# TYPE videogen_operations gauge"]
-    for (dialect, state), n in sorted(by_state.items()):
-        lines.append(f'videogen_operations{{dialect="{_label(dialect)}",state="{state}"}} {n}')
+    lines += ["# HELP videogen_operations_stored Operations in the store.", "# TYPE videogen_operations_stored gauge"]
+    for dialect, n in sorted(stored.items()):
+        lines.append(f'videogen_operations_stored{{dialect="{_label(dialect)}"}} {n}')
+    lines += [
+        "# HELP videogen_operations_created_total Operations this process created, by the outcome planned for them.",
+        "# TYPE videogen_operations_created_total counter",
+    ]
+    for (dialect, outcome), n in sorted(created.items()):
+        lines.append(f'videogen_operations_created_total{{dialect="{_label(dialect)}",outcome="{outcome}"}} {n}')
     lines += [
         "# HELP videogen_webhook_attempts_total Webhook and callback attempts by outcome.",
         "# TYPE videogen_webhook_attempts_total counter",
@@ -172,15 +186,37 @@ def control_router(runtime: Runtime) -> Router:
         if state is not None and state not in STATES:
             return _error(400, f"unknown state {state!r}; expected one of: {', '.join(STATES)}")
         key = request.query_params.get("api_key")
-        now = await runtime.now()
-        records = await runtime.store.page(dialect=dialect, limit=int(limit_raw))
-        if key is not None:
-            owner = await runtime.owner_of(key)
-            records = [r for r in records if r.owner == owner]
-        items = [summary(runtime, r, now) for r in records]
-        if state is not None:
-            items = [i for i in items if i["state"] == state]
-        return JSONBytes.of({"operations": items, "now": now})
+        owner_raw = request.query_params.get("owner")
+        order = request.query_params.get("order", "asc")
+        if order not in ("asc", "desc"):
+            return _error(400, f"order must be 'asc' (creation order) or 'desc' (newest first), got {order!r}")
+        after = request.query_params.get("after")
+        if after is not None and await runtime.store.get(after) is None:
+            return _error(400, f"after={after!r} names no stored operation")
+        owner = await runtime.owner_of(key) if key is not None else owner_raw
+        limit, now = int(limit_raw), await runtime.now()
+        # Filters apply before the limit, page by page from the store: the event loop is never
+        # held for a whole scan, and a filter that matches little still finds what there is.
+        items: list[dict[str, Any]] = []
+        cursor = after
+        while len(items) < limit:
+            page = await runtime.store.page(
+                dialect=dialect, owner=owner if dialect is not None else None, after=cursor, limit=_PAGE, newest_first=order == "desc"
+            )
+            for record in page:
+                if owner is not None and record.owner != owner:
+                    continue
+                item = summary(runtime, record, now)
+                if state is None or item["state"] == state:
+                    items.append(item)
+                    if len(items) == limit:
+                        break
+            if len(page) < _PAGE:
+                break
+            cursor = page[-1].token
+            await asyncio.sleep(0)  # let other requests in between pages
+        more = items[-1]["token"] if len(items) == limit else None
+        return JSONBytes.of({"operations": items, "now": now, "next_after": more})
 
     async def get_operation(request: Request) -> Response:
         record = await runtime.store.get(request.path_params["token"])
@@ -275,12 +311,8 @@ def control_router(runtime: Runtime) -> Router:
         return JSONBytes.of({"deliveries": [_delivery(d) for d in found], "now": await runtime.now()})
 
     async def metrics(request: Request) -> Response:
-        now = await runtime.now()
-        by_state: dict[tuple[str, str], int] = {}
-        for record in await runtime.store.page(limit=10_000_000):
-            key = (record.dialect, state_at(record, now).state)
-            by_state[key] = by_state.get(key, 0) + 1
-        text = render_metrics(runtime.requests, by_state, runtime.webhooks)
+        stored = {name: await runtime.store.count(name) for name in runtime.dialects}
+        text = render_metrics(runtime.requests, stored, runtime.created, runtime.webhooks)
         return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return Router(

@@ -40,6 +40,7 @@ class Runtime:
     faults: FaultInjector = field(default_factory=FaultInjector)
     requests: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (dialect, operation, status) -> count
     webhooks: dict[tuple[str, str], int] = field(default_factory=dict)  # (dialect, outcome) -> webhook attempts
+    created: dict[tuple[str, str], int] = field(default_factory=dict)  # (dialect, planned outcome) -> creates answered
     _signer: Signer | None = None
     owners: Owners | None = None  # key -> owner digests, once the salt is loaded (load_owners)
     wake_deliverer: Callable[[], None] = lambda: None  # the app's Deliverer sets this: look for due deliveries now

@@ -11,6 +11,7 @@
     ├── RangeError         mockserver.ranges    a Range outside the body (416)
     ├── MediaError         mockserver.media     a size or length the MP4 writer cannot render
     ├── StoreUnavailable   mockserver.store.base  the store is down, frozen or gone: the dialect's 503 with Retry-After
+    ├── StoreFull          mockserver.store.base  the memory store holds --max-operations: the dialect's 429
     ├── UnreachableError   conformance.checks.auth  the base URL does not answer: nothing can be judged
     ├── PreflightError     conformance.checks.preflight  a refused key or the wrong mount: exit 2 before anything is spent
     ├── RunStopped         conformance.session  the run's budget ran out or the target went silent: the report says so

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from mockserver.call import Call
@@ -17,6 +18,7 @@ from mockserver.errors import VendorError
 from mockserver.lifecycle import ScenarioError, parse_scenario
 from mockserver.responses import JSONBytes
 from mockserver.roles.poll import find
+from mockserver.store import StoreFull
 
 __all__ = ["create"]
 
@@ -26,6 +28,10 @@ async def create(ep: Endpoint, call: Call) -> Response:
     assert op.inputs is not None
     sim, store = ep.sim, ep.runtime.store
     inputs = op.inputs.read(call.parsed)
+    kept = len(orjson.dumps(inputs, default=str))
+    if kept > ep.runtime.config.max_input_bytes:
+        limit = ep.runtime.config.max_input_bytes
+        raise VendorError("payload_too_large", f"The request's inputs take {kept} bytes; the limit is {limit} bytes.")
     source = None
     if op.source is not None:
         raw, source = await find(ep, call, op.source)
@@ -63,8 +69,15 @@ async def create(ep: Endpoint, call: Call) -> Response:
         # nothing behind its 500. A seeded generator replays its tokens after a restart on a
         # durable store, and two replicas may share a seed: insert never overwrites a record.
         body = JSONBytes.of(sim.render(op, sim.context(record, sim.snapshot(record, now), base_url)), op.status)
-        if await store.insert(record):
+        try:
+            inserted = await store.insert(record)
+        except StoreFull as exc:
+            raise VendorError("rate_limited", str(exc), headers={"retry-after": "60"}) from None
+        if inserted:
             await ep.runtime.plan_events(record, base_url)
+            counted = ep.runtime.created
+            key = (record.dialect, record.outcome)
+            counted[key] = counted.get(key, 0) + 1
             return body
         record.token = sim.new_token()
 

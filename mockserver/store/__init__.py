@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from mockserver.store.base import Store
+from mockserver.store.base import Store, StoreFull, StoreUnavailable
 from mockserver.store.memory import MemoryStore
 from videogen.errors import ConfigError
 
-__all__ = ["MemoryStore", "Store", "open_store"]
+__all__ = ["MemoryStore", "Store", "StoreFull", "StoreUnavailable", "open_store"]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, max_operations: int = 1_000_000) -> Store:
     """Build the store a ``--store`` URL names; raises ConfigError with the accepted forms."""
     if url in ("", "memory", "memory://"):
-        return MemoryStore()
+        return MemoryStore(max_operations)
     if url.startswith("sqlite://"):
         from mockserver.store.sqlite import SQLiteStore
 

@@ -18,7 +18,11 @@ import orjson
 from mockserver.record import OperationRecord
 from videogen.errors import VideogenError
 
-__all__ = ["Deliveries", "Delivery", "Store", "StoreUnavailable", "page_of"]
+__all__ = ["Deliveries", "Delivery", "Store", "StoreFull", "StoreUnavailable", "page_of"]
+
+
+class StoreFull(VideogenError):
+    """The store holds as many operations as it may (the memory store's ``--max-operations``)."""
 
 
 class StoreUnavailable(VideogenError):

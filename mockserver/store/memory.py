@@ -9,7 +9,7 @@ process hold a million operations. Two lists of tokens per dialect and per
 from __future__ import annotations
 
 from mockserver.record import OperationRecord
-from mockserver.store.base import StoreUnavailable, page_of
+from mockserver.store.base import StoreFull, StoreUnavailable, page_of
 from mockserver.store.deliveries import MemoryDeliveries
 
 __all__ = ["MemoryStore"]
@@ -19,7 +19,8 @@ class MemoryStore:
     shared = False  # one process only
     failures: tuple[type[BaseException], ...] = (StoreUnavailable,)  # a dict does not go away
 
-    def __init__(self) -> None:
+    def __init__(self, max_records: int = 1_000_000) -> None:
+        self.max_records = max_records
         self.deliveries = MemoryDeliveries()
         self._records: dict[str, bytes] = {}
         self._by_dialect: dict[str, list[str]] = {}
@@ -35,6 +36,10 @@ class MemoryStore:
     async def insert(self, record: OperationRecord) -> bool:
         if record.token in self._records:
             return False
+        if len(self._records) >= self.max_records:
+            raise StoreFull(
+                f"the mock holds its maximum of {self.max_records:,} operations (--max-operations); POST /_mock/reset makes room"
+            )
         self._keep(record)
         self._by_dialect.setdefault(record.dialect, []).append(record.token)
         self._by_owner.setdefault((record.dialect, record.owner), []).append(record.token)

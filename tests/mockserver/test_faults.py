@@ -243,16 +243,17 @@ def test_control_api_lists_replaces_and_clears_faults(http: httpx.Client) -> Non
 # -- observability ------------------------------------------------------------------------------
 
 
-def test_metrics_count_requests_and_operations_by_state(http: httpx.Client, live: LiveMockServer) -> None:
+def test_metrics_count_requests_and_operations(http: httpx.Client, live: LiveMockServer) -> None:
     name = create(http).json()["name"]
+    create(http, "a failure [mock:fail]")
     http.get(f"/gemini/v1beta/{name}", headers=KEY)
     http.get("/gemini/v1beta/models/x/operations/nope", headers=KEY)
     text = http.get("/_mock/metrics").text
-    assert 'videogen_requests_total{dialect="gemini",operation="create",status="200"} 1' in text
+    assert 'videogen_requests_total{dialect="gemini",operation="create",status="200"} 2' in text
     assert 'videogen_requests_total{dialect="gemini",operation="poll",status="404"} 1' in text
-    assert 'videogen_operations{dialect="gemini",state="queued"} 1' in text
-    live.advance(600)
-    assert 'videogen_operations{dialect="gemini",state="succeeded"} 1' in http.get("/_mock/metrics").text
+    assert 'videogen_operations_stored{dialect="gemini"} 2' in text and 'videogen_operations_stored{dialect="xiexus"} 0' in text
+    assert 'videogen_operations_created_total{dialect="gemini",outcome="succeeded"} 1' in text
+    assert 'videogen_operations_created_total{dialect="gemini",outcome="failed"} 1' in text
 
 
 def test_the_access_log_is_json_and_never_holds_a_key(caplog: pytest.LogCaptureFixture) -> None:
@@ -276,3 +277,53 @@ def test_the_access_log_is_json_and_never_holds_a_key(caplog: pytest.LogCaptureF
     ]
     assert lines[0]["query"] == "key=REDACTED"
     assert "secret" not in caplog.text
+
+
+def test_the_operation_list_filters_before_it_limits_and_pages() -> None:
+    with MockVideoAPI(seed=2) as mock:
+        for i in range(1200):  # more than one store page of the listing
+            mock.client.post(GEMINI_CREATE, json={"instances": [{"prompt": f"clip {i}"}]}, headers={"x-goog-api-key": f"k{i % 600}"})
+        mine = [
+            mock.client.post(GEMINI_CREATE, json={"instances": [{"prompt": "mine"}]}, headers={"x-goog-api-key": "me"}) for _ in range(2)
+        ]
+        assert all(r.status_code == 200 for r in mine)
+        listed = mock.client.get("/_mock/operations", params={"api_key": "me", "limit": 1}).json()
+        assert len(listed["operations"]) == 1 and listed["next_after"] == listed["operations"][0]["token"]
+        rest = mock.client.get("/_mock/operations", params={"api_key": "me", "limit": 1, "after": listed["next_after"]}).json()
+        assert len(rest["operations"]) == 1 and rest["operations"][0]["token"] != listed["operations"][0]["token"]
+        newest = mock.client.get("/_mock/operations", params={"order": "desc", "limit": 3}).json()["operations"]
+        assert [o["inputs"]["prompt"] for o in newest] == ["mine", "mine", "clip 1199"]
+        mock.client.post(f"/_mock/operations/{newest[0]['token']}/state", json={"state": "failed"})
+        failed = mock.client.get("/_mock/operations", params={"state": "failed", "limit": 5}).json()
+        assert [o["token"] for o in failed["operations"]] == [newest[0]["token"]] and failed["next_after"] is None
+
+
+def test_metrics_read_no_operation() -> None:
+    """A scrape must not decode the store: at 100,000 operations that blocked the loop for over a second."""
+    with MockVideoAPI(seed=2) as mock:
+        for i in range(50):
+            create(mock.client, f"clip {i}")
+        store = mock.runtime.store
+        calls: list[str] = []
+        for name in ("page", "get"):
+            original = getattr(store, name)
+
+            async def spy(*args: object, _name: str = name, _original: object = original, **kwargs: object) -> object:
+                calls.append(_name)
+                return await _original(*args, **kwargs)  # type: ignore[operator]
+
+            setattr(store, name, spy)
+        assert 'videogen_operations_stored{dialect="gemini"} 50' in mock.client.get("/_mock/metrics").text
+    assert calls == [], calls
+
+
+def test_the_memory_store_cap_and_the_input_cap_answer_in_the_vendors_shape() -> None:
+    with MockVideoAPI(seed=2, max_operations=3, max_input_bytes=2048) as mock:
+        assert [create(mock.client, f"clip {i}").status_code for i in range(3)] == [200, 200, 200]
+        full = create(mock.client, "one too many")
+        assert full.status_code == 429 and full.json()["error"]["status"] == "RESOURCE_EXHAUSTED" and "--max-operations" in full.text
+        assert "retry-after" in full.headers
+        assert mock.client.post("/_mock/reset").status_code == 200
+        long = create(mock.client, "x" * 3000)
+        assert long.status_code == 413 and long.json()["error"]["code"] == 413 and "limit is 2048 bytes" in long.text
+        assert create(mock.client, "fits again").status_code == 200
