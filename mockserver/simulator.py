@@ -39,6 +39,10 @@ _TOKEN_PAIRS = [b + a for a in _TOKEN_ALPHABET for b in _TOKEN_ALPHABET]  # pair
 _IDENTITY_CACHE = 100_000
 _BODY_CACHE = 10_000
 _BODY_CACHE_MAX_BYTES = 2048
+# The base URL comes from the client's Host header: only a few, short ones may key a cache,
+# so a client cannot multiply the caches by sending a new (or an 8 KB) Host every time.
+_CACHED_BASE_URLS = 16
+_CACHED_BASE_URL_LENGTH = 256
 # Context fields that change while an operation runs; a result URL that reads none
 # of them is the same on every poll, so it is built once per operation.
 _MOVING = frozenset({"state", "progress", "updated_s", "updated_ms", "updated_iso", "videos", "filter"})
@@ -164,6 +168,7 @@ class Simulator:
         self._results: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (token, base_url) -> result fields
         self._bodies: dict[tuple[str, str, Snapshot, str], bytes] = {}  # (operation, token, snapshot, base_url) -> poll answer
         self._results_stay = dialect.result_url is None or not dialect.result_url.names & _MOVING
+        self._bases: set[str] = set()  # the base URLs that may key the caches, first come first served
         # Templates that read a fresh value per request cannot have their answers cached.
         self._cacheable = {
             op.operation_id: not any("request_id" in t.names for t in op.state_responses.values()) for op in dialect.by_role("poll")
@@ -285,10 +290,11 @@ class Simulator:
         """The results' template fields. They are fixed once an operation exists, so they are
         built on its first poll and kept in a bounded cache; each call gets fresh dicts."""
         key = (record.token, base_url)
-        fields = self._results.get(key) if self._results_stay else None
+        stay = self._results_stay and self._caches(base_url)
+        fields = self._results.get(key) if stay else None
         if fields is None:
             fields = self._videos(record, base_url)
-            if self._results_stay:
+            if stay:
                 if len(self._results) >= _IDENTITY_CACHE:
                     self._results.clear()
                 self._results[key] = fields
@@ -329,16 +335,26 @@ class Simulator:
         the snapshot and the base URL, so while an operation stays in one snapshot (a state,
         its start, a progress percentage) every poll through the same host gets the same
         bytes, which are kept in a bounded cache (answers up to 2 KB, so at most about
-        20 MB: inline videos in base64 are left out)."""
+        20 MB: inline videos in base64 are left out; only the first few short base URLs seen
+        may key it, so hostile Host headers cannot grow it)."""
         key = (op.operation_id, record.token, snap, base_url)
         body = self._bodies.get(key)
         if body is None:
             body = orjson.dumps(self.render(op, self.context(record, snap, base_url)))
-            if len(body) <= _BODY_CACHE_MAX_BYTES and self._cacheable.get(op.operation_id, True):
+            if len(body) <= _BODY_CACHE_MAX_BYTES and self._cacheable.get(op.operation_id, True) and self._caches(base_url):
                 if len(self._bodies) >= _BODY_CACHE:
                     self._bodies.clear()
                 self._bodies[key] = body
         return body
+
+    def _caches(self, base_url: str) -> bool:
+        """Whether answers for ``base_url`` may be cached: one of the first few short ones seen."""
+        if base_url in self._bases:
+            return True
+        if len(self._bases) < _CACHED_BASE_URLS and len(base_url) <= _CACHED_BASE_URL_LENGTH:
+            self._bases.add(base_url)
+            return True
+        return False
 
     def render(self, op: Operation, ctx: dict[str, Any]) -> Any:
         template = op.state_responses[ctx["state"]] if op.role == "poll" else op.response

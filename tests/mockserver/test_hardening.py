@@ -228,3 +228,19 @@ def test_control_lists_owners_as_digests_and_filters_by_key(mock: MockVideoAPI) 
     assert len(listed) == 2 and "alice-key" not in str(listed)
     mine = mock.client.get("/_mock/operations", params={"api_key": "alice-key"}).json()["operations"]
     assert len(mine) == 1 and mine[0]["owner"] != "alice-key"
+
+
+def test_hostile_host_headers_do_not_grow_the_answer_caches() -> None:
+    """Poll answers are cached per base URL, which comes from Host: a thousand 8 KB Hosts stay uncached."""
+    with MockVideoAPI(seed=5) as mock:
+        dialect = DIALECTS["xiexus"]
+        f = flow.start(mock.client, dialect, "host-key")
+        mock.advance(600)
+        for i in range(1000):
+            host = f"h{i:04d}-" + "x" * 8000 + ".test"
+            r = mock.client.get(f"/xiexus/v1/video/generations/{f.handle}", headers={**flow.auth(dialect, "host-key"), "host": host})
+            assert r.status_code == 200 and host in r.json()["url"]  # still answered, with its own links
+        sim = mock.runtime.simulators["xiexus"]
+        kept = [key for key in sim._bodies if "x" * 8000 in key[3]] + [key for key in sim._results if "x" * 8000 in key[1]]
+        assert kept == [], f"{len(kept)} answers cached under hostile Host headers"
+        assert len(sim._bases) <= 16
