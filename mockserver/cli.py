@@ -18,6 +18,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from mockserver.config import MockConfig
+from mockserver.server import BoundedHttpToolsProtocol, configure
 from videogen.errors import VideogenError
 
 __all__ = ["app_from_env", "build_parser", "main"]
@@ -48,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--control-token", default=None, help="require this token on /_mock/ and open it beyond loopback")
     serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="larger request bodies get the vendor's 413")
     serve.add_argument("--max-header-bytes", type=int, default=16 * 1024, help="larger request headers get the vendor's 400")
+    serve.add_argument(
+        "--header-timeout", type=float, default=10.0, help="close a connection whose request head takes longer (default 10 s)"
+    )
+    serve.add_argument("--body-timeout", type=float, default=60.0, help="close a connection whose request body takes longer (default 60 s)")
     serve.add_argument(
         "--max-operations",
         type=int,
@@ -98,6 +103,8 @@ def _config_from(args: argparse.Namespace) -> dict[str, Any]:
         "max_body_bytes": args.max_body_bytes,
         "max_header_bytes": args.max_header_bytes,
         "max_operations": args.max_operations,
+        "header_timeout_s": args.header_timeout,
+        "body_timeout_s": args.body_timeout,
         "max_input_bytes": args.max_input_bytes,
         "public_url": args.public_url,
         "control_token": args.control_token,
@@ -119,6 +126,11 @@ def _webhook_url(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def bound_connections(config: MockConfig) -> None:
+    """The HTTP layer's limits for this process (each worker calls it before it serves)."""
+    configure(max_header_bytes=config.max_header_bytes, header_timeout_s=config.header_timeout_s, body_timeout_s=config.body_timeout_s)
+
+
 def app_from_env() -> Starlette:
     """The app for uvicorn's ``factory=True`` (one call per worker process)."""
     from mockserver.app import create_app
@@ -134,6 +146,7 @@ def app_from_env() -> Starlette:
     if raw["seed"] is not None and os.environ.get("VIDEOGEN_MOCK_WORKERS", "1") != "1":
         raw["seed"] = raw["seed"] * 1_000_003 + os.getpid()  # distinct id streams per worker
     config = MockConfig(**raw)
+    bound_connections(config)
     return create_app(config=config, store=open_store(store_url, max_operations=config.max_operations))
 
 
@@ -186,5 +199,6 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=False,
+        http=BoundedHttpToolsProtocol,
     )
     return 0

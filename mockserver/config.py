@@ -23,6 +23,8 @@ class MockConfig:
     api_keys: frozenset[str] = field(default_factory=frozenset)  # empty: any non-empty key
     max_body_bytes: int = 8 * 1024 * 1024
     max_header_bytes: int = 16 * 1024  # all request header names and values together
+    header_timeout_s: float = 10.0  # a request's head must arrive within this (from connect, or the last answer)
+    body_timeout_s: float = 60.0  # and its body within this once the head is in
     max_operations: int = 1_000_000  # the memory store holds this many (about 500 bytes each); beyond, the vendor's 429
     max_input_bytes: int = 64 * 1024  # the inputs a record keeps (the prompt above all); beyond, the vendor's 413
     public_url: str | None = None  # base URL used in result links; default: from the request
@@ -41,6 +43,8 @@ class MockConfig:
             raise ConfigError(f"time_scale must be a number >= 0 (1 = real time, 0.1 = ten times faster), got {self.time_scale!r}")
         if self.max_header_bytes < 1024:
             raise ConfigError(f"max_header_bytes must be at least 1024, got {self.max_header_bytes!r}")
+        if not (self.header_timeout_s > 0 and self.body_timeout_s > 0):
+            raise ConfigError("--header-timeout and --body-timeout must be numbers of seconds > 0")
         if self.max_operations < 1:
             raise ConfigError(f"--max-operations must be 1 or more, got {self.max_operations!r}")
         if self.max_input_bytes < 1024:

@@ -29,6 +29,7 @@ from mockserver.clock import Clock, FakeClock
 from mockserver.config import MockConfig
 from mockserver.record import OperationRecord
 from mockserver.runtime import Runtime
+from mockserver.server import BoundedHttpToolsProtocol, configure
 from mockserver.store import Store
 from mockserver.webhooks import Deliverer
 from videogen.dialect import Dialect
@@ -187,8 +188,13 @@ class LiveMockServer(_Harness):
         self._build(specs, clock, store, config, **options)
         self.port = port or free_port()
         self._ready = threading.Event()
+        config = self.runtime.config
+        configure(max_header_bytes=config.max_header_bytes, header_timeout_s=config.header_timeout_s, body_timeout_s=config.body_timeout_s)
         self._server = _Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False), self._ready
+            uvicorn.Config(
+                self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, http=BoundedHttpToolsProtocol
+            ),
+            self._ready,
         )
         self._thread = threading.Thread(target=self._server.run, name="videogen-mock", daemon=True)
 
