@@ -19,6 +19,7 @@ The limits are class attributes, set by :func:`configure` in each worker before 
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -33,6 +34,36 @@ def configure(*, max_header_bytes: int, header_timeout_s: float, body_timeout_s:
     BoundedHttpToolsProtocol.body_timeout_s = body_timeout_s
 
 
+_HEAD, _BODY, _ANSWERING = 0, 1, 2  # what a connection is waiting for
+_SWEEP_S = 0.5  # how often each event loop looks for connections past their deadline
+
+
+class _Sweeper:
+    """One per event loop: closes the connections that overran their deadline. A timer per
+    request would cost every request two heap operations; a look twice a second costs none."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.connections: weakref.WeakSet[BoundedHttpToolsProtocol] = weakref.WeakSet()
+        self.handle: asyncio.TimerHandle | None = None
+
+    def watch(self, connection: BoundedHttpToolsProtocol) -> None:
+        self.connections.add(connection)
+        if self.handle is None:
+            self.handle = self.loop.call_later(_SWEEP_S, self.sweep)
+
+    def sweep(self) -> None:
+        self.handle = None
+        now = self.loop.time()
+        for connection in list(self.connections):
+            connection.check(now)
+        if self.connections:
+            self.handle = self.loop.call_later(_SWEEP_S, self.sweep)
+
+
+_SWEEPERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = weakref.WeakKeyDictionary()
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = 2 * 16 * 1024 + 8192
     header_timeout_s = 10.0
@@ -42,27 +73,22 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._head_bytes = 0
         self._tail = b""  # the last bytes of the head so far, to find its end across chunks
-        self._reading_head = True
-        self._deadline: asyncio.TimerHandle | None = None
-        self._arm(self.header_timeout_s)
+        self._waiting, self._since = _HEAD, self.loop.time()
+        sweeper = _SWEEPERS.get(self.loop)
+        if sweeper is None:
+            sweeper = _SWEEPERS[self.loop] = _Sweeper(self.loop)
+        sweeper.watch(self)
 
-    def _arm(self, seconds: float) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _too_slow(self) -> None:
-        self._deadline = None
-        if not self.transport.is_closing():
-            self.transport.close()  # no answer: the client stopped sending, there is nobody to read one
+    def check(self, now: float) -> None:
+        """Close the connection if what it waits for is overdue (no answer: nobody is reading one)."""
+        if self._waiting == _ANSWERING or self.transport.is_closing():
+            return
+        limit = self.header_timeout_s if self._waiting == _HEAD else self.body_timeout_s
+        if now - self._since > limit:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
-        if self._reading_head:
+        if self._waiting == _HEAD:
             window = self._tail + data
             end = window.find(_END_OF_HEAD)
             self._head_bytes += len(data) if end < 0 else max(0, end + len(_END_OF_HEAD) - len(self._tail))
@@ -72,12 +98,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if end < 0:
                 self._tail = window[-(len(_END_OF_HEAD) - 1) :]
             else:
-                self._reading_head, self._tail = False, b""
-                self._arm(self.body_timeout_s)
+                self._tail = b""
+                self._waiting, self._since = _BODY, self.loop.time()
         super().data_received(data)
 
     def _refuse(self) -> None:
-        self._disarm()
         message = b"Request header fields too large"
         self.transport.write(
             b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -86,16 +111,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def on_message_complete(self) -> None:
-        self._disarm()  # the request is in; the app takes as long as it takes to answer
+        self._waiting = _ANSWERING  # the request is in; the app takes as long as it takes
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         # The next request's head starts now (uvicorn's keep-alive timeout also closes an idle one).
-        self._reading_head, self._head_bytes, self._tail = True, 0, b""
-        if not self.transport.is_closing():
-            self._arm(self.header_timeout_s)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+        self._head_bytes, self._tail = 0, b""
+        self._waiting, self._since = _HEAD, self.loop.time()
