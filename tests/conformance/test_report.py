@@ -96,3 +96,15 @@ def test_assert_conforms_raises_with_the_summary() -> None:
     with pytest.raises(conformance.NonConformance, match="not an MP4") as caught:
         conformance.assert_conforms(sample_report())
     assert caught.value.report.failed_checks == {"lifecycle.media"}
+
+
+def test_the_terminal_shows_what_was_skipped_and_why() -> None:
+    from rich.console import Console
+
+    from conformance.terminal import render
+
+    console = Console(record=True, width=200, color_system=None)
+    render(sample_report(), console)
+    text = console.export_text()
+    assert "skipped" in text.splitlines()[1] + text.splitlines()[2]  # a column of the score table
+    assert "skipped courtesy.documented (all operations): no 429 was received" in text

@@ -207,6 +207,23 @@ def test_a_redirected_download_serves_the_bytes_from_a_signed_url(http: httpx.Cl
     assert forged.status_code == 404
 
 
+def test_hand_computed_signatures_never_download_another_keys_video(http: httpx.Client, live: LiveMockServer) -> None:
+    """The old scheme signed with an unkeyed sha256 of the file id: anyone could compute it."""
+    import hashlib
+    import time as wall
+
+    body = finished(http, live, create(http).json()["name"])
+    uri = body["response"]["generateVideoResponse"]["generatedSamples"][0]["video"]["uri"]  # type: ignore[index]
+    file_id = uri.split("/files/", 1)[1].split(":", 1)[0]
+    digest = hashlib.sha256(file_id.encode()).hexdigest()
+    expires = int(wall.time()) + 10**6
+    joiner = "&" if "?" in uri else "?"
+    for value in (digest, f"s{expires}.{digest[:32]}", f"k{expires}.{digest[:32]}"):
+        forged = f"{uri}{joiner}{HOP}={value}"
+        assert httpx.get(forged, timeout=10).status_code != 200, value  # no key, no fault configured
+        assert httpx.get(forged, headers={"x-goog-api-key": "someone-else"}, timeout=10).status_code != 200, value
+
+
 def test_a_redirect_that_wants_the_key_again(http: httpx.Client, live: LiveMockServer) -> None:
     body = finished(http, live, create(http).json()["name"])
     uri = body["response"]["generateVideoResponse"]["generatedSamples"][0]["video"]["uri"]  # type: ignore[index]
