@@ -34,11 +34,12 @@ $(PROXY)/.installed:
 	touch $@
 
 # Debian packages the test suite needs: a real redis-server for the store tests, and Chromium
-# (headless) to render the kit's HTML report and the mock's inspector in a real browser.
+# (headless) with its chromedriver to render the kit's HTML report and drive the mock's inspector.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \

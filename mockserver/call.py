@@ -23,6 +23,7 @@ class Call:
     """One request; made per request, so a plain class with slots (no dataclass factories)."""
 
     __slots__ = (
+        "body",
         "fault",
         "header_faults",
         "headers",
@@ -35,6 +36,7 @@ class Call:
         "receive",
         "scope",
         "started",
+        "token",
     )
 
     def __init__(  # noqa: PLR0917  (one per request, built in one place)
@@ -59,6 +61,8 @@ class Call:
         self.header_faults: list[FaultRule] = []
         self.fault: Decision = NO_FAULT  # what the fault injector chose for this request
         self.hop: str | None = None  # a signed download URL's signature, when the request carries one
+        self.body = b""  # the request body as read (for the inspector)
+        self.token: str | None = None  # the operation this request turned out to be about, once known
 
     def base_url(self, public_url: str | None, dialect: str) -> str:
         """The dialect's root as the client reached it, or under ``--public-url``."""

@@ -13,6 +13,7 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import yaml
@@ -20,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from mockserver.faults import KINDS, FaultError, FaultRule
+from mockserver.faults import KINDS, FaultError, FaultRule, parse_compact
+from mockserver.inspector import asset, asset_names, detail, media_of, variants_of
 from mockserver.lifecycle import state_at
+from mockserver.ranges import RangeError, byte_range
 from mockserver.record import OperationRecord
-from mockserver.responses import JSONBytes
+from mockserver.responses import JSONBytes, media
 from mockserver.runtime import Runtime
 from mockserver.store.base import Delivery
 from videogen.coercion import is_digits
@@ -49,6 +52,7 @@ def is_loopback(host: str) -> bool:
 
 
 _PAGE = 500  # records read from the store per step of a filtered listing
+_BROWSER_PATHS = ("/_mock/ui", "/_mock/operations/")  # what a browser loads itself: the token may come in ?token=
 
 
 def _error(status: int, message: str) -> Response:
@@ -133,6 +137,8 @@ def control_router(runtime: Runtime) -> Router:
         token = runtime.config.control_token
         if token:
             sent = request.headers.get("x-mock-token") or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not sent and request.method == "GET" and request.url.path.startswith(_BROWSER_PATHS):
+                sent = request.query_params.get("token", "")  # a page, a script or a <video> cannot send headers
             if not sent or not hmac.compare_digest(sent.encode(), token.encode()):
                 return _error(401, "the control API needs the control token: send 'X-Mock-Token: <token>'")
             return None
@@ -291,8 +297,12 @@ def control_router(runtime: Runtime) -> Router:
                 "expected {'faults': [{'kind': ..., ...}], 'seed': N (optional)}"
                 + (f"; unknown fields {sorted(unknown)}" if unknown else ""),
             )
-        try:
-            rules = [FaultRule.from_dict(r if isinstance(r, dict) else {"kind": r}, f"faults/{i}") for i, r in enumerate(raw)]
+        try:  # a rule is an object, or a string in the compact syntax of --fault (several joined with ';')
+            rules = [
+                rule
+                for i, r in enumerate(raw)
+                for rule in (parse_compact(r, f"faults/{i}") if isinstance(r, str) else [FaultRule.from_dict(r, f"faults/{i}")])
+            ]
         except FaultError as exc:
             return _error(400, str(exc))
         runtime.faults.replace(rules, seed)
@@ -309,6 +319,57 @@ def control_router(runtime: Runtime) -> Router:
             return _error(400, f"limit must be an integer from 1 to 10000, got {limit_raw!r}")
         found = await runtime.store.deliveries.recent(token=token, limit=int(limit_raw))
         return JSONBytes.of({"deliveries": [_delivery(d) for d in found], "now": await runtime.now()})
+
+    async def page(request: Request) -> Response:
+        served = asset("index.html")
+        token = request.query_params.get("token")
+        if token and runtime.config.control_token:  # the page's own files need the token too
+            suffix = "?" + urlencode({"token": token})
+            body = bytes(served.body)
+            served.body = body.replace(b'"ui/style.css"', f'"ui/style.css{suffix}"'.encode()).replace(
+                b'"ui/app.js"', f'"ui/app.js{suffix}"'.encode()
+            )
+            served.headers["content-length"] = str(len(served.body))
+        return served
+
+    async def page_asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in asset_names():
+            return _error(404, f"no such file of the inspector: {name!r}")
+        return asset(name)
+
+    async def operation_detail(request: Request) -> Response:
+        record = await runtime.store.get(request.path_params["token"])
+        if record is None:
+            return _error(404, f"no operation with token {request.path_params['token']!r}")
+        now = await runtime.now()
+        shown = detail(summary(runtime, record, now), record, now, runtime.exchanges, runtime.dialects.get(record.dialect))
+        shown["deliveries"] = [_delivery(d) for d in await runtime.store.deliveries.recent(token=record.token, limit=100)]
+        return JSONBytes.of({**shown, "now": now})
+
+    async def operation_media(request: Request) -> Response:
+        record = await runtime.store.get(request.path_params["token"])
+        if record is None:
+            return _error(404, f"no operation with token {request.path_params['token']!r}")
+        if state_at(record, await runtime.now()).state != "succeeded":
+            return _error(409, "the operation has not succeeded: it has no media")
+        dialect = runtime.dialects.get(record.dialect)
+        variants = variants_of(dialect) if dialect is not None else {"video": "video/mp4"}
+        variant = request.query_params.get("variant", "video")
+        if variant not in variants:
+            return _error(400, f"variant must be one of {', '.join(variants)}, got {variant!r}")
+        data = media_of(record, variant, variants[variant])
+        try:
+            span = byte_range(request.headers.get("range"), len(data))
+        except RangeError as exc:
+            return _error(416, str(exc))
+        return media(data, variants[variant], span, {"cache-control": "no-store"})
+
+    async def stats(request: Request) -> Response:
+        requests = [{"dialect": d, "operation": o, "status": s, "count": n} for (d, o, s), n in sorted(runtime.requests.items())]
+        created = [{"dialect": d, "outcome": o, "count": n} for (d, o), n in sorted(runtime.created.items())]
+        dialects = {name: {"title": d.title, "states": list(d.states)} for name, d in sorted(runtime.dialects.items())}
+        return JSONBytes.of({"now": await runtime.now(), "requests": requests, "created": created, "dialects": dialects})
 
     async def metrics(request: Request) -> Response:
         stored = {name: await runtime.store.count(name) for name in runtime.dialects}
@@ -327,6 +388,11 @@ def control_router(runtime: Runtime) -> Router:
             Route("/operations", guarded(list_operations), methods=["GET"]),
             Route("/operations/{token}", guarded(get_operation), methods=["GET"]),
             Route("/operations/{token}/state", guarded(force_state), methods=["POST"]),
+            Route("/operations/{token}/detail", guarded(operation_detail), methods=["GET"]),
+            Route("/operations/{token}/media", guarded(operation_media), methods=["GET"]),
+            Route("/stats", guarded(stats), methods=["GET"]),
+            Route("/ui", guarded(page), methods=["GET"]),
+            Route("/ui/{name}", guarded(page_asset), methods=["GET"]),
             Route("/clock", guarded(clock), methods=["GET"]),
             Route("/clock/advance", guarded(advance), methods=["POST"]),
             Route("/reset", guarded(reset), methods=["POST"]),

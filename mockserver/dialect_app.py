@@ -73,6 +73,7 @@ class DialectApp:
             aliased = self.match_alias(method, f"{path}?{text}" if text else path)
             if aliased is not None:
                 endpoint, params, query = aliased
+        call: Call | None = None
         try:
             header_bytes = sum(len(k) + len(v) for k, v in raw_headers)
             limit = self.runtime.config.max_header_bytes
@@ -84,7 +85,8 @@ class DialectApp:
                         "method_not_allowed", f"Method {method} is not allowed on {path}.", headers={"allow": ", ".join(routed.allow)}
                     )
                 raise VendorError("not_found", f"No such endpoint: {method} {path}")
-            response = await endpoint.handle(Call(scope, receive, headers, path, params, query, started))
+            call = Call(scope, receive, headers, path, params, query, started)
+            response = await endpoint.handle(call)
         except VendorError as exc:
             response = error_response(self.dialect, exc)
         except self.store_failures as exc:
@@ -100,6 +102,8 @@ class DialectApp:
             if self.runtime.store_down and endpoint is not None and response.status_code < 500:
                 self.runtime.store_recovered()
         role = (endpoint.op.role or "other") if endpoint is not None else "unmatched"
+        if call is not None and call.token is not None:
+            self.runtime.exchanges.record(call.token, role, scope, response.status_code, call.body, response)
         counter = (self.dialect.name, role, response.status_code)
         requests = self.runtime.requests
         requests[counter] = requests.get(counter, 0) + 1

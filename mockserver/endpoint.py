@@ -62,7 +62,7 @@ class Endpoint:
         key = self.key_of(call)
         if key is not None:
             call.owner = (self.runtime.owners or await self.runtime.load_owners()).of(key)
-        body = await self.read_body(call) if self.validator.takes_body else b""
+        body = call.body = await self.read_body(call) if self.validator.takes_body else b""
         call.parsed = parsed = self.validator.validate(call.path_params, call.query, call.headers, body)
         if parsed.violations:
             listed = "; ".join(str(v) for v in parsed.violations)

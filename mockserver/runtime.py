@@ -16,6 +16,7 @@ from mockserver.auth import Owners
 from mockserver.clock import Clock, VirtualClock
 from mockserver.config import MockConfig
 from mockserver.faults import FaultInjector
+from mockserver.inspector import Exchanges
 from mockserver.record import OperationRecord
 from mockserver.signing import Signer
 from mockserver.simulator import Simulator
@@ -44,6 +45,7 @@ class Runtime:
     _signer: Signer | None = None
     owners: Owners | None = None  # key -> owner digests, once the salt is loaded (load_owners)
     wake_deliverer: Callable[[], None] = lambda: None  # the app's Deliverer sets this: look for due deliveries now
+    exchanges: Exchanges = field(default_factory=Exchanges)  # the last request and answer per operation, for the inspector
     store_down: bool = False  # an outage is on: one log line when it starts, one when it ends
 
     def __post_init__(self) -> None:

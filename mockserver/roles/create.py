@@ -74,6 +74,7 @@ async def create(ep: Endpoint, call: Call) -> Response:
         except StoreFull as exc:
             raise VendorError("rate_limited", str(exc), headers={"retry-after": "60"}) from None
         if inserted:
+            call.token = record.token
             await ep.runtime.plan_events(record, base_url)
             counted = ep.runtime.created
             key = (record.dialect, record.outcome)

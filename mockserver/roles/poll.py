@@ -39,6 +39,7 @@ async def find(ep: Endpoint, call: Call, source: Source) -> tuple[str, Operation
         or not ep.sim.matches(record, fields)
     ):
         return raw, None
+    call.token = record.token
     return raw, record
 
 

@@ -1,0 +1,136 @@
+"""The live inspector's server side: what clients sent, and the data behind ``/_mock/ui``.
+
+The page itself (``mockserver/ui/``: plain HTML, CSS and one script, no build step
+and nothing from the network) reads the control API like any client: the operation
+list page by page, one operation's detail, its media, and the counters. It changes
+nothing except through the control API's own endpoints (force a state, advance the
+clock, reset, set faults), so the UI adds no second way to change state.
+
+:class:`Exchanges` keeps, per operation and per kind of request (create, poll,
+download...), the last request and answer as the client saw them: method, target
+(credential-like query parameters redacted, headers never kept), status and up to
+4 KiB of each body. It is bounded (the most recent 10,000 operations) and costs a
+request one dictionary update.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import Scope
+
+from mockserver.access import redacted_query
+from mockserver.images import jpeg as jpeg_image
+from mockserver.images import spritesheet, webp
+from mockserver.lifecycle import state_at, timeline
+from mockserver.media import render_mp4
+from mockserver.record import OperationRecord
+from videogen.dialect import Dialect
+
+__all__ = ["Exchanges", "Seen", "asset", "asset_names", "detail", "media_of", "variants_of"]
+
+_KEEP_BYTES = 4096
+_KEEP_OPERATIONS = 10_000
+_ASSETS = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One request and its answer, as the client saw them (bodies cut at 4 KiB)."""
+
+    at: float  # wall time
+    method: str
+    target: str
+    status: int
+    request: bytes
+    answer: bytes
+    answer_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "method": self.method,
+            "target": self.target,
+            "status": self.status,
+            "request": _shown(self.request),
+            "answer": _shown(self.answer) if self.answer_type.startswith(("application/json", "text/")) else None,
+            "answer_type": self.answer_type,
+        }
+
+
+def _shown(data: bytes) -> str:
+    text = data[:_KEEP_BYTES].decode("utf-8", "replace")
+    return text + ("…" if len(data) > _KEEP_BYTES else "")
+
+
+class Exchanges:
+    """The last request and answer of each kind, per operation; the oldest operations are forgotten first."""
+
+    def __init__(self, keep: int = _KEEP_OPERATIONS) -> None:
+        self.keep = keep
+        self._seen: OrderedDict[str, dict[str, Seen]] = OrderedDict()
+
+    def record(self, token: str, role: str, scope: Scope, status: int, request: bytes, answer: Any) -> None:  # noqa: PLR0917
+        raw_query = scope.get("query_string", b"")
+        target = scope["path"][:2048] + (f"?{redacted_query(raw_query)[:2048]}" if raw_query else "")
+        body = getattr(answer, "body", b"") or b""
+        kind = answer.headers.get("content-type", "") if hasattr(answer, "headers") else ""
+        seen = Seen(time.time(), scope["method"], target, status, request[:_KEEP_BYTES + 1], body[:_KEEP_BYTES + 1], kind)
+        kinds = self._seen.get(token)
+        if kinds is None:
+            if len(self._seen) >= self.keep:
+                self._seen.popitem(last=False)
+            kinds = self._seen[token] = {}
+        kinds[role] = seen
+
+    def of(self, token: str) -> dict[str, dict[str, Any]]:
+        return {role: seen.to_dict() for role, seen in self._seen.get(token, {}).items()}
+
+
+def variants_of(dialect: Dialect) -> dict[str, str]:
+    """The variants a dialect serves (video, thumbnail, spritesheet) and their media types."""
+    for op in dialect.by_role("download"):
+        if op.variants:
+            return dict(op.variants)
+    return {"video": "video/mp4"}
+
+
+def media_of(record: OperationRecord, variant: str, media_type: str) -> bytes:
+    """The bytes the dialect's download would serve for ``record`` (which must have succeeded)."""
+    inputs = record.inputs
+    width, height = int(inputs["width"]), int(inputs["height"])
+    if variant == "thumbnail":
+        return webp(width, height) if media_type == "image/webp" else jpeg_image(width, height)
+    if variant == "spritesheet":
+        return spritesheet(width, height)
+    return render_mp4(width, height, float(inputs["duration_s"]), int(inputs["fps"]))
+
+
+def detail(summary: dict[str, Any], record: OperationRecord, now: float, exchanges: Exchanges, dialect: Dialect | None) -> dict[str, Any]:
+    """Everything the operation page shows, besides its webhook deliveries."""
+    succeeded = state_at(record, now).state == "succeeded"
+    variants = variants_of(dialect) if dialect is not None else {"video": "video/mp4"}
+    return {
+        **summary,
+        "timeline": [{"state": state, "at": at} for state, at in timeline(record) if at <= now],
+        "planned": [{"state": state, "at": at} for state, at in timeline(record) if at > now],
+        "scenario": {"outcome": record.outcome, "forced": record.forced_state, "queued_s": record.queued_s, "running_s": record.running_s},
+        "exchanges": exchanges.of(record.token),
+        "media": {name: kind for name, kind in variants.items()} if succeeded else {},
+        "title": dialect.title if dialect is not None else record.dialect,
+    }
+
+
+def asset(name: str) -> Response:
+    """One file of the page (``index.html``, ``app.js``, ``style.css``), served from the package."""
+    data = files("mockserver").joinpath("ui", name).read_bytes()
+    return Response(data, media_type=_ASSETS[name], headers={"cache-control": "no-cache"})
+
+
+def asset_names() -> tuple[str, ...]:
+    return tuple(_ASSETS)
