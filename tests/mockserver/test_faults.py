@@ -344,3 +344,12 @@ def test_the_memory_store_cap_and_the_input_cap_answer_in_the_vendors_shape() ->
         long = create(mock.client, "x" * 3000)
         assert long.status_code == 413 and long.json()["error"]["code"] == 413 and "limit is 2048 bytes" in long.text
         assert create(mock.client, "fits again").status_code == 200
+
+
+def test_fault_rules_can_be_put_in_the_compact_syntax(http: httpx.Client) -> None:
+    put = http.put("/_mock/faults", json={"faults": ["error:status=503,rate=0.5,op=poll;latency:ms=5", {"kind": "drop", "rate": 0.1}]})
+    assert put.status_code == 200, put.text
+    assert [r["kind"] for r in put.json()["faults"]] == ["error", "latency", "drop"]
+    bad = http.put("/_mock/faults", json={"faults": ["boom:x=1"]})
+    assert bad.status_code == 400 and "boom" in bad.text
+    assert http.delete("/_mock/faults").json()["faults"] == []
