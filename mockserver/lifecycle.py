@@ -97,7 +97,8 @@ def state_at(record: OperationRecord, now: float) -> Snapshot:
     ended = started + record.running_s
     if record.outcome == "never" or now < ended:
         fraction = (now - started) / record.running_s if record.running_s > 0 else 0.0
-        return Snapshot("running", max(0, min(99, int(fraction * 100))), started)
+        # Clamped before int(): a vanishingly short run (or "never" past it) divides to inf.
+        return Snapshot("running", int(min(max(fraction, 0.0), 0.99) * 100), started)
     return Snapshot(record.outcome, 100, ended)
 
 

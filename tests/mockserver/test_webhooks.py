@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mockserver.lifecycle import state_at, timeline
@@ -154,6 +154,7 @@ def test_a_callback_url_no_request_can_go_to_is_an_error_for_it_alone() -> None:
     forced=st.one_of(st.none(), st.tuples(st.sampled_from(["failed", "cancelled"]), st.floats(0, 300))),
     at=st.floats(0, 400),
 )
+@example(queued=0.0, running=5e-324, outcome="never", forced=None, at=1.0)  # a vanishing run: progress once divided to inf
 def test_the_timeline_agrees_with_state_at(
     queued: float, running: float, outcome: str, forced: tuple[str, float] | None, at: float
 ) -> None:
