@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
@@ -39,33 +38,27 @@ _KEEP_OPERATIONS = 10_000
 _ASSETS = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """One request and its answer, as the client saw them (bodies cut at 4 KiB)."""
-
-    at: float  # wall time
-    method: str
-    target: str
-    status: int
-    request: bytes
-    answer: bytes
-    answer_type: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "method": self.method,
-            "target": self.target,
-            "status": self.status,
-            "request": _shown(self.request),
-            "answer": _shown(self.answer) if self.answer_type.startswith(("application/json", "text/")) else None,
-            "answer_type": self.answer_type,
-        }
+# What one request kept: (wall time, method, path, raw query, status, request body, answer body, answer type).
+# A plain tuple of references taken on the request path; everything else is done when the page asks.
+Seen = tuple[float, str, str, bytes, int, bytes, bytes, str]
 
 
 def _shown(data: bytes) -> str:
     text = data[:_KEEP_BYTES].decode("utf-8", "replace")
     return text + ("…" if len(data) > _KEEP_BYTES else "")
+
+
+def _as_dict(seen: Seen) -> dict[str, Any]:
+    at, method, path, raw_query, status, request, answer, kind = seen
+    return {
+        "at": at,
+        "method": method,
+        "target": path[:2048] + (f"?{redacted_query(raw_query)[:2048]}" if raw_query else ""),
+        "status": status,
+        "request": _shown(request),
+        "answer": _shown(answer) if kind.startswith(("application/json", "text/")) else None,
+        "answer_type": kind,
+    }
 
 
 class Exchanges:
@@ -76,20 +69,21 @@ class Exchanges:
         self._seen: OrderedDict[str, dict[str, Seen]] = OrderedDict()
 
     def record(self, token: str, role: str, scope: Scope, status: int, request: bytes, answer: Any) -> None:  # noqa: PLR0917
-        raw_query = scope.get("query_string", b"")
-        target = scope["path"][:2048] + (f"?{redacted_query(raw_query)[:2048]}" if raw_query else "")
-        body = getattr(answer, "body", b"") or b""
-        kind = answer.headers.get("content-type", "") if hasattr(answer, "headers") else ""
-        seen = Seen(time.time(), scope["method"], target, status, request[:_KEEP_BYTES + 1], body[:_KEEP_BYTES + 1], kind)
+        """Keep references only (the bodies are already bytes): the request path pays one tuple and a dict update."""
         kinds = self._seen.get(token)
         if kinds is None:
             if len(self._seen) >= self.keep:
                 self._seen.popitem(last=False)
             kinds = self._seen[token] = {}
-        kinds[role] = seen
+        body = getattr(answer, "body", b"")
+        if len(request) > _KEEP_BYTES:  # an upload or a video: keep its start, never the whole of it
+            request = request[: _KEEP_BYTES + 1]
+        if len(body) > _KEEP_BYTES:
+            body = body[: _KEEP_BYTES + 1]
+        kinds[role] = (time.time(), scope["method"], scope["path"], scope["query_string"], status, request, body, answer.media_type or "")
 
     def of(self, token: str) -> dict[str, dict[str, Any]]:
-        return {role: seen.to_dict() for role, seen in self._seen.get(token, {}).items()}
+        return {role: _as_dict(seen) for role, seen in self._seen.get(token, {}).items()}
 
 
 def variants_of(dialect: Dialect) -> dict[str, str]:

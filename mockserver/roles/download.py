@@ -50,6 +50,7 @@ async def download(ep: Endpoint, call: Call) -> Response:
         or (must_own and record.owner != call.owner)
     ):
         raise VendorError("not_found", f"File not found: {str(raw)[:200]}")
+    call.token = record.token  # the inspector keeps this download with its operation
     return await _serve(ep, call, record, str(raw), located[1])
 
 

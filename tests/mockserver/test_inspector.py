@@ -22,8 +22,8 @@ from mockserver.testing import LiveMockServer
 pytestmark = pytest.mark.slow
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -36,10 +36,18 @@ WINDOW = (1400, 1100)
 def browser() -> Any:
     binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if binary is None or driver is None:
-        pytest.fail("Debian's chromium and chromium-driver are missing: `make test` installs them (apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "Debian's chromium and chromium-driver are missing: `make test` installs them (apt-get install chromium chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", f"--window-size={WINDOW[0]},{WINDOW[1]}", "--autoplay-policy=no-user-gesture-required"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--autoplay-policy=no-user-gesture-required",
+    ):
         options.add_argument(argument)
     return webdriver.Chrome(service=Service(driver), options=options)
 
@@ -67,7 +75,9 @@ def create_two(live: LiveMockServer) -> tuple[str, str]:
     return records["gemini"], records["openai"]
 
 
-ROWS = "return [...document.querySelectorAll('#operations tbody tr')].map(r => [r.dataset.token, r.querySelector('span.state').dataset.state])"
+ROWS = (
+    "return [...document.querySelectorAll('#operations tbody tr')].map(r => [r.dataset.token, r.querySelector('span.state').dataset.state])"
+)
 
 
 def rows(chrome: Any) -> list[tuple[str, str]]:
@@ -128,7 +138,9 @@ def test_the_operation_page_plays_the_result(live: LiveMockServer, chrome: Any, 
     assert size[:2] == [720, 1280] and abs(size[2] - 4.0) < 0.1, size
     variants = {img.get_attribute("data-variant") for img in chrome.find_elements(By.CSS_SELECTOR, "img.variant")}
     assert variants == {"thumbnail", "spritesheet"}  # the openai dialect serves both
-    wait.until(lambda d: d.execute_script("return [...document.querySelectorAll('img.variant')].every(i => i.complete && i.naturalWidth > 0)"))
+    wait.until(
+        lambda d: d.execute_script("return [...document.querySelectorAll('img.variant')].every(i => i.complete && i.naturalWidth > 0)")
+    )
     shot = tmp_path / "operation.png"
     chrome.save_screenshot(str(shot))
     data = shot.read_bytes()
