@@ -16,7 +16,6 @@ request one dictionary update.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from importlib.resources import files
 from typing import Any
 
@@ -62,28 +61,36 @@ def _as_dict(seen: Seen) -> dict[str, Any]:
 
 
 class Exchanges:
-    """The last request and answer of each kind, per operation; the oldest operations are forgotten first."""
+    """The last request and answer of each kind, per operation; the oldest entries are forgotten first.
+
+    One flat dict keyed by (token, role) holding tuples of atoms: after their first
+    collection the garbage collector no longer tracks them, so thousands of operations
+    kept here add nothing to its passes (a dict per operation did, measurably).
+    """
 
     def __init__(self, keep: int = _KEEP_OPERATIONS) -> None:
-        self.keep = keep
-        self._seen: OrderedDict[str, dict[str, Seen]] = OrderedDict()
+        self.keep = keep * 4  # entries: an operation has a create, a poll, a download and sometimes a cancel
+        self._seen: dict[tuple[str, str], Seen] = {}
+        self._roles: dict[str, None] = {}  # the roles recorded so far, in order, for looking one operation up
 
     def record(self, token: str, role: str, scope: Scope, status: int, request: bytes, answer: Any) -> None:  # noqa: PLR0917
         """Keep references only (the bodies are already bytes): the request path pays one tuple and a dict update."""
-        kinds = self._seen.get(token)
-        if kinds is None:
-            if len(self._seen) >= self.keep:
-                self._seen.popitem(last=False)
-            kinds = self._seen[token] = {}
+        seen = self._seen
+        if len(seen) >= self.keep and (token, role) not in seen:
+            del seen[next(iter(seen))]
+        if role not in self._roles:
+            self._roles[role] = None
         body = getattr(answer, "body", b"")
         if len(request) > _KEEP_BYTES:  # an upload or a video: keep its start, never the whole of it
             request = request[: _KEEP_BYTES + 1]
         if len(body) > _KEEP_BYTES:
             body = body[: _KEEP_BYTES + 1]
-        kinds[role] = (time.time(), scope["method"], scope["path"], scope["query_string"], status, request, body, answer.media_type or "")
+        kind = answer.media_type or ""
+        seen[token, role] = (time.time(), scope["method"], scope["path"], scope["query_string"], status, request, body, kind)
 
     def of(self, token: str) -> dict[str, dict[str, Any]]:
-        return {role: _as_dict(seen) for role, seen in self._seen.get(token, {}).items()}
+        found = ((role, self._seen.get((token, role))) for role in self._roles)
+        return {role: _as_dict(seen) for role, seen in found if seen is not None}
 
 
 def variants_of(dialect: Dialect) -> dict[str, str]:
