@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true", help="log one JSON line per request (API keys redacted)")
     serve.add_argument(
+        "--no-exchanges",
+        dest="exchanges",
+        action="store_false",
+        help="do not keep each operation's last requests and answers for the inspector (a load test's few percent)",
+    )
+    serve.add_argument(
         "--webhook-url",
         action="append",
         default=[],
@@ -113,6 +119,7 @@ def _config_from(args: argparse.Namespace) -> dict[str, Any]:
         "faults": [rule.to_dict() for rule in rules],
         "fault_seed": fault_seed,
         "access_log": args.access_log,
+        "exchanges": args.exchanges,
         "webhook_urls": [_webhook_url(text) for text in args.webhook_url],
         "webhook_secret": args.webhook_secret,
         "webhook_lease_s": args.webhook_lease,

@@ -33,6 +33,7 @@ class MockConfig:
     faults: tuple[FaultRule, ...] = ()  # active from start-up (see mockserver.faults)
     fault_seed: int | None = None  # default: seed
     access_log: bool = False  # one JSON line per request on the "videogen.access" logger, keys redacted
+    exchanges: bool = True  # keep each operation's last request and answer of each kind for the inspector
     # Where out-of-band webhooks go: (dialect, URL) pairs, dialect None for every dialect that has webhooks.
     webhook_urls: tuple[tuple[str | None, str], ...] = ()
     webhook_secret: str | None = None  # signs webhooks instead of each dialect's default secret

@@ -345,7 +345,7 @@ def control_router(runtime: Runtime) -> Router:
         now = await runtime.now()
         shown = detail(summary(runtime, record, now), record, now, runtime.exchanges, runtime.dialects.get(record.dialect))
         shown["deliveries"] = [_delivery(d) for d in await runtime.store.deliveries.recent(token=record.token, limit=100)]
-        return JSONBytes.of({**shown, "now": now})
+        return JSONBytes.of({**shown, "exchanges_kept": runtime.config.exchanges, "now": now})
 
     async def operation_media(request: Request) -> Response:
         record = await runtime.store.get(request.path_params["token"])

@@ -44,6 +44,7 @@ class DialectApp:
             self.router.add(route.method, route.template.text, Endpoint(route.target, dialect, runtime, HANDLERS[route.target.role]))
         self.aliases = [(alias, e.target) for e in self.router.routes() for alias in e.target.op.aliases]
         self.store_failures = runtime.store.failures
+        self.keep_exchanges = runtime.config.exchanges
 
     def match_alias(self, method: str, target: str) -> tuple[Endpoint, dict[str, str], dict[str, str]] | None:
         """An ``x-videogen`` alias: a request target some client is known to send instead."""
@@ -102,7 +103,7 @@ class DialectApp:
             if self.runtime.store_down and endpoint is not None and response.status_code < 500:
                 self.runtime.store_recovered()
         role = (endpoint.op.role or "other") if endpoint is not None else "unmatched"
-        if call is not None and call.token is not None:
+        if call is not None and call.token is not None and self.keep_exchanges:
             self.runtime.exchanges.record(call.token, role, scope, response.status_code, call.body, response)
         counter = (self.dialect.name, role, response.status_code)
         requests = self.runtime.requests

@@ -118,7 +118,7 @@ async function refreshDetail() {
     $("d-inputs").textContent = JSON.stringify(op.inputs, null, 2);
     $("d-scenario").textContent = JSON.stringify(op.scenario, null, 2);
     const exchanges = Object.entries(op.exchanges);
-    $("d-exchanges").replaceChildren(...(exchanges.length ? exchanges.map(([role, seen]) => exchangeBlock(role, seen)) : [el("p", { class: "muted" }, "Nothing seen by this process yet.")]));
+    $("d-exchanges").replaceChildren(...(exchanges.length ? exchanges.map(([role, seen]) => exchangeBlock(role, seen)) : [el("p", { class: "muted" }, op.exchanges_kept ? "Nothing seen by this process yet." : "Not kept: the mock runs with --no-exchanges.")]));
     $("d-deliveries").tBodies[0].replaceChildren(...op.deliveries.map((d) => el("tr", {},
       el("td", {}, d.state), el("td", {}, d.url), el("td", {}, d.status), el("td", {}, d.attempts), el("td", {}, d.last))));
   }
