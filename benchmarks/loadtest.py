@@ -70,7 +70,7 @@ async def create_one(client: httpx.AsyncClient, tally: Tally, dialect: Dialect, 
     req = create_request(dialect, prompt_suffix=f" #{i}")
     headers, params = auth(dialect)
     r = await timed(client, tally, "create", req.method, f"/{dialect.name}{req.path}", json=req.json, headers=headers, params=params)
-    handle = handle_of(dialect.read, r.json()) if r.status_code == 200 else None
+    handle = handle_of(dialect.read, r.json()) if r.status_code == dialect.create.status else None
     if handle is None:
         tally.problems.append(f"create #{i} on {dialect.name}: {r.status_code} {r.text[:200]}")
         return None
@@ -97,20 +97,24 @@ async def download_all(client: httpx.AsyncClient, tally: Tally, job: Job) -> int
     headers, params = auth(job.dialect)
     ok = 0
     for ref in refs:
+        why = ""
         if ref.base64:
             data = base64.b64decode(ref.base64)
+        elif ref.url and ref.url.startswith("data:"):  # the bytes inline, as a URL (a data: URI; RFC 2397)
+            head, _, payload = ref.url.partition(",")
+            data = base64.b64decode(payload) if head.endswith(";base64") else payload.encode()
         elif ref.url:
             parts = urlsplit(ref.url)
             r = await timed(
                 client, tally, "download", "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers, params=params
             )
-            data = r.content if r.status_code == 200 else b""
+            data, why = (r.content, "") if r.status_code == 200 else (b"", f" (GET {ref.url} answered {r.status_code} {r.text[:200]})")
         else:
-            data = b""
+            data, why = b"", " (neither bytes nor a URL)"
         if data[4:8] == b"ftyp":
             ok += 1
         else:
-            tally.problems.append(f"{job.handle}: result {ref.index} is not an MP4")
+            tally.problems.append(f"{job.dialect.name} {job.handle}: result {ref.index} is not an MP4{why}")
     return ok
 
 
