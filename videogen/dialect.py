@@ -318,6 +318,12 @@ class Dialect:
     sizes: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # resolution -> ratio -> size
     webhooks: tuple[Event, ...] = ()  # sent to endpoints configured out of band
     webhook_config: WebhookConfig = field(default_factory=WebhookConfig)
+    # Every event the dialect can send: its webhooks and its creates' callbacks (built once: every create asks).
+    events: tuple[Event, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        events = self.webhooks + tuple(e for op in self.operations if op.role == "create" for e in op.callbacks)
+        object.__setattr__(self, "events", events)
 
     def by_role(self, role: Role) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.role == role)
@@ -327,11 +333,6 @@ class Dialect:
 
     def operation(self, operation_id: str) -> Operation:
         return next(op for op in self.operations if op.operation_id == operation_id)
-
-    @property
-    def events(self) -> tuple[Event, ...]:
-        """Every event the dialect can send: its webhooks and its creates' callbacks."""
-        return self.webhooks + tuple(e for op in self.by_role("create") for e in op.callbacks)
 
     @property
     def create(self) -> Operation:
