@@ -8,17 +8,16 @@ its own exceptions for error statuses. Callbacks reach a local receiver.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import av
 import httpx
 import pytest
 
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
+from tests.e2e.media import decoded
 from tests.e2e.receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -69,12 +68,7 @@ def called_back(receiver: Receiver, task_id: str, *statuses: str) -> dict[str, d
 def decode(url: str) -> tuple[int, int, float]:
     r = httpx.get(url, timeout=30)
     assert r.status_code == 200 and r.headers["content-type"] == "video/mp4", r.text[:200]
-    with av.open(io.BytesIO(r.content)) as container:
-        stream = container.streams.video[0]
-        frames = list(container.decode(video=0))
-        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
-    assert stream.average_rate == 24
-    return frames[0].width, frames[0].height, duration
+    return decoded(r.content, fps=24)
 
 
 def test_text_to_video_follows_the_prompt_flags_and_calls_back(server: LiveMockServer, receiver: Receiver) -> None:

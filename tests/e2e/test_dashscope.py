@@ -9,17 +9,16 @@ HTTP errors are not raised by this SDK: they come back as responses with ``statu
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import Iterator
 from typing import Any
 
-import av
 import httpx
 import pytest
 
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
+from tests.e2e.media import decoded
 from videogen.dialect import bundled_specs_dir, load_dialect
 
 pytestmark = pytest.mark.slow
@@ -53,14 +52,6 @@ def base_url(server: LiveMockServer) -> Iterator[str]:
         dashscope.base_http_api_url = saved
 
 
-def decode(data: bytes) -> tuple[int, int, float]:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        frames = list(container.decode(video=0))
-        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
-    return frames[0].width, frames[0].height, duration
-
-
 def download(url: str) -> bytes:
     r = httpx.get(url, follow_redirects=True, timeout=30)  # no key: the link itself is the authority
     assert r.status_code == 200, r.text
@@ -90,7 +81,7 @@ def test_async_call_fetch_wait_then_download(server: LiveMockServer) -> None:
     assert out.submit_time <= out.scheduled_time <= out.end_time
     assert out.orig_prompt == "A kitten running in the moonlight" == out.actual_prompt
     assert (final.usage.video_duration, final.usage.video_ratio, final.usage.video_count) == (5, "832*480", 1)
-    width, height, duration = decode(download(out.video_url))
+    width, height, duration = decoded(download(out.video_url))
     assert (width, height) == (832, 480) and abs(duration - 5) < 0.1
     again = VideoSynthesis.fetch(task.output.task_id, api_key=KEY)  # a task id string works too
     assert again.output.task_status == "SUCCEEDED" and again.output.video_url == out.video_url
@@ -101,7 +92,7 @@ def test_another_model_and_its_1080p_size() -> None:
     final = VideoSynthesis.wait(task, api_key=KEY)
     assert final.output.task_status == "SUCCEEDED"
     assert final.usage.video_ratio == "1920*1080"
-    width, height, duration = decode(download(final.output.video_url))
+    width, height, duration = decoded(download(final.output.video_url))
     assert (width, height) == (1920, 1080) and abs(duration - 5) < 0.1
 
 
@@ -109,7 +100,7 @@ def test_another_model_and_its_1080p_size() -> None:
 def test_without_a_size_each_model_makes_its_documented_default(model: str, ratio: str) -> None:
     final = VideoSynthesis.wait(submit(model=model, prompt="defaults only"), api_key=KEY)
     assert final.usage.video_ratio == ratio
-    width, height, _ = decode(download(final.output.video_url))
+    width, height, _ = decoded(download(final.output.video_url))
     assert f"{width}*{height}" == ratio
 
 
@@ -194,7 +185,7 @@ def test_image_to_video_and_first_and_last_frame() -> None:
     )
     final = VideoSynthesis.wait(kf2v, api_key=KEY)
     assert final.output.task_status == "SUCCEEDED" and final.usage.video_ratio == "1280*720"
-    width, height, _ = decode(download(final.output.video_url))
+    width, height, _ = decoded(download(final.output.video_url))
     assert (width, height) == (1280, 720)
 
 

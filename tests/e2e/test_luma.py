@@ -8,17 +8,16 @@ them: plain httpx GETs of the URLs in ``assets``, without a key.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import av
 import httpx
 import pytest
 
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
+from tests.e2e.media import decoded
 from tests.e2e.receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -63,15 +62,6 @@ def fetch(url: str) -> httpx.Response:
     return r
 
 
-def probe(data: bytes, fmt: str | None = None) -> tuple[int, int, float]:
-    """The first frame's size and the stream's duration (0 for a still)."""
-    with av.open(io.BytesIO(data), format=fmt) as container:
-        stream = container.streams.video[0]
-        frame = next(container.decode(video=0))
-        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
-    return frame.width, frame.height, duration
-
-
 def test_create_poll_and_download_the_video_and_its_still(server: LiveMockServer) -> None:
     c = client(server)
     prompt = "A teddy bear in sunglasses playing electric guitar on a beach at sunset"
@@ -93,11 +83,11 @@ def test_create_poll_and_download_the_video_and_its_still(server: LiveMockServer
 
     video = fetch(done.assets.video)
     assert video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
-    width, height, duration = probe(video.content)
+    width, height, duration = decoded(video.content)
     assert (width, height) == (1280, 720) and abs(duration - 9) < 0.1
     still = fetch(done.assets.image)
     assert still.headers["content-type"] == "image/jpeg"
-    assert probe(still.content, "jpeg_pipe")[:2] == (1280, 720)
+    assert decoded(still.content, "jpeg_pipe")[:2] == (1280, 720)
 
 
 def test_defaults_and_the_4k_size_table(server: LiveMockServer) -> None:
@@ -109,7 +99,7 @@ def test_defaults_and_the_4k_size_table(server: LiveMockServer) -> None:
     for g, size, seconds in ((plain, (1280, 720), 5), (wide, (4096, 1756), 5)):
         done, _ = wait(c, g.id)
         assert done.state == "completed", done.failure_reason
-        width, height, duration = probe(fetch(done.assets.video).content)
+        width, height, duration = decoded(fetch(done.assets.video).content)
         assert (width, height) == size and abs(duration - seconds) < 0.1
 
 
@@ -221,7 +211,7 @@ def test_the_legacy_create_path_of_older_sdks(server: LiveMockServer) -> None:
     g = Generation.model_validate(r.json())
     assert g.state == "queued" and g.model == "ray-flash-2" and isinstance(g.request, RequestGenerationRequest)
     done, _ = wait(client(server), g.id)
-    width, height, duration = probe(fetch(done.assets.video).content)
+    width, height, duration = decoded(fetch(done.assets.video).content)
     assert (width, height) == (2520, 1080) and abs(duration - 9) < 0.1
     no_model = httpx.post(f"{base_url(server)}/generations", json={"prompt": "SDKs before 1.10 sent no model"}, headers=headers)
     assert no_model.status_code == 201 and no_model.json()["model"] == "ray-2"

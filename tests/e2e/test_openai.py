@@ -8,15 +8,14 @@ silently, as a stock client would let it.
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Iterator
 from typing import Any
 
-import av
 import pytest
 
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
+from tests.e2e.media import decoded
 from tests.e2e.receiver import Receiver
 
 pytestmark = pytest.mark.slow
@@ -42,14 +41,6 @@ def client(server: LiveMockServer, key: str = "sk-test-1") -> Any:
     return openai.OpenAI(api_key=key, base_url=f"{server.url('openai')}/v1", max_retries=0, _strict_response_validation=True)
 
 
-def decode(data: bytes, fmt: str | None = None) -> tuple[int, int, float]:
-    with av.open(io.BytesIO(data), format=fmt) as container:
-        stream = container.streams.video[0]
-        frames = list(container.decode(video=0))
-        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
-    return frames[0].width, frames[0].height, duration
-
-
 def test_create_and_poll_then_download_every_variant(server: LiveMockServer) -> None:
     c = client(server)
     video = c.videos.create_and_poll(prompt="a calico cat at a piano", model="sora-2", seconds="8", size="1280x720", poll_interval_ms=50)
@@ -59,14 +50,14 @@ def test_create_and_poll_then_download_every_variant(server: LiveMockServer) -> 
     again = c.videos.retrieve(video.id)
     assert again.id == video.id and again.status == "completed"
     mp4 = c.videos.download_content(video.id, variant="video").content
-    width, height, duration = decode(mp4)
+    width, height, duration = decoded(mp4)
     assert (width, height) == (1280, 720) and abs(duration - 8) < 0.1
     thumbnail = c.videos.download_content(video.id, variant="thumbnail")
     assert thumbnail.response.headers["content-type"] == "image/webp"
-    assert decode(thumbnail.content, "webp_pipe")[:2] == (1280, 720)
+    assert decoded(thumbnail.content, "webp_pipe")[:2] == (1280, 720)
     sprites = c.videos.download_content(video.id, variant="spritesheet")
     assert sprites.response.headers["content-type"] == "image/jpeg"
-    assert decode(sprites.content, "jpeg_pipe")[:2] == (3 * 320, 3 * 180)
+    assert decoded(sprites.content, "jpeg_pipe")[:2] == (3 * 320, 3 * 180)
 
 
 def test_the_default_body_is_multipart_and_the_defaults_apply(server: LiveMockServer) -> None:
@@ -74,7 +65,7 @@ def test_the_default_body_is_multipart_and_the_defaults_apply(server: LiveMockSe
     video = c.videos.create(prompt="defaults only")
     assert (video.model, video.seconds, video.size, video.status) == ("sora-2", "4", "720x1280", "queued")
     done = c.videos.poll(video.id, poll_interval_ms=50)
-    width, height, duration = decode(c.videos.download_content(done.id).content)
+    width, height, duration = decoded(c.videos.download_content(done.id).content)
     assert (width, height) == (720, 1280) and abs(duration - 4) < 0.1
 
 

@@ -7,16 +7,15 @@ unknown status, a non-string ``error`` or ``urls`` value: every answer is parsed
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
-import av
 import pytest
 
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
+from tests.e2e.media import decoded
 from tests.e2e.receiver import Delivery, Receiver
 
 pytestmark = pytest.mark.slow
@@ -49,14 +48,6 @@ def delivered(receiver: Receiver, prediction_id: str, status: str) -> list[Deliv
     return receiver.wait_until(lambda deliveries: any(d.json()["status"] == status for d in deliveries), about=prediction_id)
 
 
-def decode(data: bytes) -> tuple[int, int, float]:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        frames = list(container.decode(video=0))
-        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
-    return frames[0].width, frames[0].height, duration
-
-
 def test_create_get_wait_then_a_signed_completed_webhook(server: LiveMockServer, receiver: Receiver) -> None:
     c = client(server)
     secret = c.webhooks.default.secret()  # GET /v1/webhooks/default/secret
@@ -84,7 +75,7 @@ def test_create_get_wait_then_a_signed_completed_webhook(server: LiveMockServer,
     assert prediction.status == "succeeded" and prediction.error is None
     assert prediction.started_at and prediction.completed_at and prediction.created_at <= prediction.completed_at
     assert isinstance(prediction.output, str) and prediction.output.startswith("data:video/mp4;base64,")
-    assert decode(FileOutput(prediction.output, c).read())[:2] == (1280, 720)
+    assert decoded(FileOutput(prediction.output, c).read())[:2] == (1280, 720)
     assert prediction.progress is not None and prediction.progress.percentage == 1.0
 
     deliveries = delivered(receiver, prediction.id, "succeeded")
@@ -120,7 +111,7 @@ def test_run_returns_a_file_output_holding_the_asked_video(server: LiveMockServe
     assert isinstance(output, FileOutput)  # the SDK wraps only https: and data: outputs
     data = output.read()
     assert data[4:8] == b"ftyp"
-    width, height, duration = decode(data)
+    width, height, duration = decoded(data)
     assert (width, height) == (1080, 1920) and abs(duration - 6) < 0.1
 
 

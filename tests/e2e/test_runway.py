@@ -13,18 +13,17 @@ side by side.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import av
 import httpx
 import pytest
 
 from mockserver.clock import VirtualClock
 from mockserver.testing import LiveMockServer
+from tests.e2e.media import decoded
 
 pytestmark = pytest.mark.slow
 
@@ -68,14 +67,6 @@ def client(server: LiveMockServer, key: str = KEY, **options: Any) -> Any:
     return runwayml.RunwayML(api_key=key, base_url=server.url("runway"), max_retries=0, _strict_response_validation=True, **options)
 
 
-def decode(data: bytes) -> tuple[int, int, float]:
-    with av.open(io.BytesIO(data), mode="r") as container:
-        stream = container.streams.video[0]
-        frames = list(container.decode(video=0))
-        duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
-    return frames[0].width, frames[0].height, duration
-
-
 def side_by_side(*calls: Callable[[], T]) -> list[T]:
     """Run blocking SDK waits at once (each sleeps ~6 s before its first poll)."""
     with ThreadPoolExecutor(len(calls)) as pool:
@@ -116,7 +107,7 @@ def test_image_and_text_to_video_are_generated_and_download_at_the_asked_size(se
         assert url.startswith(server.url("runway") + "/v1/outputs/") and url.endswith(".mp4")
         response = httpx.get(url)  # a public URL, like Runway's signed CDN links: no key
         assert response.status_code == 200 and response.headers["content-type"] == "video/mp4"
-        got_width, got_height, duration = decode(response.content)
+        got_width, got_height, duration = decoded(response.content)
         assert (got_width, got_height) == (width, height) and abs(duration - seconds) < 0.1
 
     assert (done_i2v.id, done_i2v.created_at) == (i2v.id, first.created_at) and done_t2v.id == t2v.id
