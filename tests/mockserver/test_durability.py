@@ -46,15 +46,15 @@ def redis(workdir: Path, *settings: str, port: int | None = None) -> Iterator[tu
         proc.wait()
 
 
+def refused_start(store: str) -> subprocess.CompletedProcess[str]:
+    """``serve`` on ``store``, run to its exit (a store it refuses ends it at start-up)."""
+    argv = [sys.executable, "-m", "mockserver", "serve", "--port", str(free_port()), "--store", store]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_a_redis_that_can_lose_answered_creates_is_refused_with_the_fix(tmp_path: Path) -> None:
     with redis(tmp_path, "--appendonly", "no") as (port, _):
-        done = subprocess.run(
-            [sys.executable, "-m", "mockserver", "serve", "--port", str(free_port()), "--store", f"redis://127.0.0.1:{port}/0"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = refused_start(f"redis://127.0.0.1:{port}/0")
     assert done.returncode == 2, done.stderr
     assert "can lose answered operations on a crash (appendonly no, appendfsync everysec)" in done.stderr
     assert "--appendonly yes --appendfsync always" in done.stderr and "--store-durability relaxed" in done.stderr
@@ -126,13 +126,7 @@ def test_a_read_only_sqlite_file_is_refused_at_start(tmp_path: Path) -> None:
     if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path), str(folder)], check=False).returncode != 0:
         pytest.skip("chattr +i is not available on this filesystem")
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "mockserver", "serve", "--port", str(free_port()), "--store", f"sqlite:///{path}"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = refused_start(f"sqlite:///{path}")
     finally:
         subprocess.run(["chattr", "-i", str(path), str(folder)], check=True)
     assert done.returncode == 2 and f"{str(path)!r} is not a usable SQLite database this user can write" in done.stderr, done.stderr
