@@ -29,8 +29,7 @@ from benchmarks.servers import ROOT, SERVER_CPU, Served, bare_cmd, cpu_seconds, 
 from benchmarks.wrk import LOAD_CPU, Lua, WrkRun, run_wrk
 from mockserver.testing import free_port
 from videogen.dialect import Dialect, load_dialects
-from videogen.inputs import RequestView
-from videogen.reading import create_request, credentials, handle_of, poll_request, required_headers
+from videogen.reading import create_request, credentials, example_model, handle_of, poll_request, required_headers
 
 __all__ = [
     "CONNECTIONS",
@@ -79,10 +78,7 @@ class Workload:
     def unknown_poll(self) -> str:
         """A poll path for a made-up handle shaped as the dialect's own (what Prism answers from its examples)."""
         model = {k: v for k, v in self._params.items() if k == "model"}
-        request = create_request(self.dialect)
-        create = self.dialect.create
-        named = create.inputs.read(RequestView(path=request.path_params, body=request.json)).get("model") if create.inputs else None
-        ctx = {**self.dialect.identity_defaults, "model": str(named or ""), **model, "created_s": "0", "token": "abc123def456"}
+        ctx = {**self.dialect.identity_defaults, "model": example_model(self.dialect), **model, "created_s": "0", "token": "abc123def456"}
         ctx["id"] = self.dialect.id_template.render(ctx)
         return poll_request(self.dialect.read, self.dialect.name_template.render(ctx), **model).path
 

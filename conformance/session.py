@@ -25,9 +25,8 @@ from conformance.report import Media
 from conformance.routes import Routes
 from videogen.dialect import Dialect, Operation
 from videogen.errors import ConfigError, VideogenError
-from videogen.inputs import RequestView
 from videogen.pointer import MISSING
-from videogen.reading import PollRequest, create_request, credentials, poll_request
+from videogen.reading import PollRequest, credentials, poll_request
 
 __all__ = ["Budget", "NullObserver", "Observer", "RunStopped", "Session"]
 
@@ -135,13 +134,6 @@ class Session:
             if event.url is not None and event.url.pointer is not None:
                 body = event.url.pointer.set(body, url)
         return body
-
-    def example_model(self) -> str:
-        """The model the document's example create names (in its path or its body)."""
-        request = create_request(self.dialect)
-        assert self.create_op.inputs is not None
-        model = self.create_op.inputs.read(RequestView(path=request.path_params, body=request.json)).get("model")
-        return model if isinstance(model, str) else ""
 
     def kind_code(self, kind: str) -> int:
         return self.dialect.error_kind(kind).code

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from videogen.dialect import Dialect, Operation, ReadModel, StateRule
+from videogen.inputs import RequestView
 from videogen.paths import fill
 from videogen.pointer import MISSING, Pointer
 
@@ -24,6 +25,7 @@ __all__ = [
     "classify",
     "create_request",
     "credentials",
+    "example_model",
     "handle_of",
     "matching_rule",
     "poll_request",
@@ -181,3 +183,11 @@ def create_request(dialect: Dialect, *, prompt_suffix: str = "", body: Any = Non
         current = prompt.pointer.get(document)
         document = prompt.pointer.set(document, f"{current if isinstance(current, str) else ''}{prompt_suffix}")
     return CreateRequest(op.method, op.route.expand(params), document, params)
+
+
+def example_model(dialect: Dialect) -> str:
+    """The model the document's example create names (in its path or its body); "" when it names none."""
+    request = create_request(dialect)
+    inputs = dialect.create.inputs
+    model = inputs.read(RequestView(path=request.path_params, body=request.json)).get("model") if inputs is not None else None
+    return model if isinstance(model, str) else ""

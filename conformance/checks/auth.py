@@ -19,7 +19,7 @@ from conformance.phases import Run, phase
 from conformance.session import Session
 from videogen.dialect import Operation
 from videogen.errors import VideogenError
-from videogen.reading import classify, create_request
+from videogen.reading import classify, create_request, example_model
 
 __all__ = ["UnreachableError", "create_probes", "download_probes", "poll_probes", "unknown_id_probe"]
 
@@ -65,7 +65,7 @@ def judge(
 
 def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> tuple[str, Exchange]:
     """Poll a well-formed id that names nothing; the first request of a run. Returns (the id, the answer)."""
-    model = path_params.get("model", "") or session.example_model()
+    model = path_params.get("model", "") or example_model(session.dialect)
     unknown = unknown_handle(session.dialect, None, model=model, now_s=int(session.client.epoch()))
     exchange = session.poll(unknown, path_params, key=session.config.api_key)
     if exchange.status is not None:
@@ -83,7 +83,7 @@ def unknown_id_probe(session: Session, path_params: Mapping[str, str]) -> tuple[
 
 def poll_probes(session: Session, handle: str | None, path_params: Mapping[str, str]) -> None:
     """Read-only probes on the poll: a real handle when there is one, else a made-up one."""
-    model = path_params.get("model", "") or session.example_model()
+    model = path_params.get("model", "") or example_model(session.dialect)
     params = {**path_params, "model": model} if model else dict(path_params)
     subject = handle or unknown_handle(session.dialect, None, model=model, now_s=int(session.client.epoch()))
     if handle is not None:  # the same token changed: an id shaped exactly like a live one
