@@ -28,7 +28,7 @@ import httpx
 
 from mockserver.testing import free_port
 from videogen.dialect import Dialect, load_dialects
-from videogen.reading import classify, create_request, credentials, handle_of, poll_request, required_headers, results_of
+from videogen.reading import classify, create_request, credentials, data_url_bytes, handle_of, poll_request, required_headers, results_of
 from videogen.states import TERMINAL
 
 
@@ -100,9 +100,8 @@ async def download_all(client: httpx.AsyncClient, tally: Tally, job: Job) -> int
         why = ""
         if ref.base64:
             data = base64.b64decode(ref.base64)
-        elif ref.url and ref.url.startswith("data:"):  # the bytes inline, as a URL (a data: URI; RFC 2397)
-            head, _, payload = ref.url.partition(",")
-            data = base64.b64decode(payload) if head.endswith(";base64") else payload.encode()
+        elif ref.url and (inline := data_url_bytes(ref.url)) is not None:
+            data = inline
         elif ref.url:
             parts = urlsplit(ref.url)
             r = await timed(

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from videogen.dialect import Dialect
-from videogen.reading import classify, create_request, credentials, handle_of, poll_request, required_headers, results_of
+from videogen.reading import classify, create_request, credentials, data_url_bytes, handle_of, poll_request, required_headers, results_of
 
 
 @dataclass
@@ -64,14 +64,6 @@ def unknown_answer(dialect: Dialect, r: httpx.Response) -> bool:
     return documented and classify(dialect.read, r.json()) is None
 
 
-def data_url(url: str) -> bytes | None:
-    """The bytes of a ``data:...;base64,`` URL, or None for any other URL."""
-    head, sep, payload = url.partition(",")
-    if not url.startswith("data:") or not sep:
-        return None
-    return base64.b64decode(payload) if head.endswith(";base64") else payload.encode()
-
-
 def download(client: httpx.Client, flow: Flow, body: Any, key: str = "key-1") -> list[bytes]:
     refs = results_of(flow.dialect.read, body, handle=flow.handle, base_url=f"http://testserver/{flow.dialect.name}")
     assert refs, f"no results in {body}"
@@ -81,7 +73,7 @@ def download(client: httpx.Client, flow: Flow, body: Any, key: str = "key-1") ->
             out.append(base64.b64decode(ref.base64))
             continue
         assert ref.url, ref.raw
-        inline = data_url(ref.url)
+        inline = data_url_bytes(ref.url)
         if inline is not None:
             out.append(inline)
             continue

@@ -8,6 +8,7 @@ knows a vendor.
 
 from __future__ import annotations
 
+import base64
 import copy
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "classify",
     "create_request",
     "credentials",
+    "data_url_bytes",
     "example_model",
     "handle_of",
     "matching_rule",
@@ -191,3 +193,12 @@ def example_model(dialect: Dialect) -> str:
     inputs = dialect.create.inputs
     model = inputs.read(RequestView(path=request.path_params, body=request.json)).get("model") if inputs is not None else None
     return model if isinstance(model, str) else ""
+
+
+def data_url_bytes(url: str) -> bytes | None:
+    """The bytes a ``data:`` URL carries (RFC 2397; base64 or plain), or None for any other URL:
+    a result an answer hands over inline instead of at an address to download."""
+    head, sep, payload = url.partition(",")
+    if not url.startswith("data:") or not sep:
+        return None
+    return base64.b64decode(payload) if head.endswith(";base64") else payload.encode()

@@ -35,7 +35,7 @@ from mockserver.ranges import byte_range
 from mockserver.testing import LiveMockServer
 from tests import flow
 from tests.conftest import DIALECTS
-from videogen.reading import create_request, credentials, results_of
+from videogen.reading import create_request, credentials, data_url_bytes, results_of
 
 pytestmark = pytest.mark.slow
 
@@ -239,7 +239,7 @@ def test_every_state_and_download_conforms(server: LiveMockServer, name: str) ->
                 if f.states[-1] == "succeeded"
                 else []
             )
-            for url in [ref.url for ref in refs if ref.url and flow.data_url(ref.url) is None]:
+            for url in [ref.url for ref in refs if ref.url and data_url_bytes(ref.url) is None]:
                 target = url.removeprefix(server.url(name))
                 for extra in ({}, {"range": "bytes=0-99"}, {"range": "bytes=99999999-"}):
                     judge(client.get(f"/{name}{target}", headers={**flow.auth(dialect, KEY), **extra}))
